@@ -1,0 +1,1 @@
+"""FSF Ledger: imports."""

@@ -1,0 +1,12 @@
+"""Sub-commands of `fsf`; each module registers its commands on the Typer app."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register_all(app: typer.Typer) -> None:
+    """Attach every sub-command to `app` (imported lazily to keep start-up quick)."""
+    from tui.commands import schedule_cmd
+
+    schedule_cmd.register(app)
