@@ -23,7 +23,7 @@ class RatePeriod(StrEnum):
 
 
 class InterestMethod(StrEnum):
-    """How interest is charged: on the declining balance, flat on the principal, or interest-only."""
+    """How interest is charged: declining balance, flat on the principal, or interest-only."""
 
     DECLINING = "declining"
     FLAT = "flat"
@@ -119,7 +119,7 @@ class LoanTerms:
 
     @property
     def periods_per_year(self) -> Decimal:
-        """Repayment periods in a year: 12/N for monthly, 52/N for weekly (Fineract's convention)."""
+        """Repayment periods a year: 12/N monthly, 52/N weekly (Fineract's convention)."""
         base = 12 if self.unit == FrequencyUnit.MONTH else 52
         return Decimal(base) / Decimal(self.every)
 

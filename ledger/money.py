@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
-from typing import Union
 
 __all__ = [
     "CURRENCIES",
@@ -72,7 +71,7 @@ def get_currency(code: str | Currency) -> Currency:
     return found
 
 
-AmountInput = Union[str, int, Decimal]
+AmountInput = str | int | Decimal
 
 _KHMER_DIGITS = str.maketrans("០១២៣៤៥៦៧៨៩", "0123456789")
 # Spaces people and spreadsheets put between thousands: plain, no-break, thin, narrow no-break.
@@ -160,7 +159,7 @@ class Money:
     def parse(cls, value: AmountInput, currency: Currency | str | None = None) -> Money:
         """Build Money from `int`, `Decimal` or text; `float` is a TypeError."""
         cur = get_currency(currency) if currency is not None else None
-        if isinstance(value, bool) or isinstance(value, float):
+        if isinstance(value, (bool, float)):
             raise TypeError(
                 f"refusing {type(value).__name__} {value!r} as money: pass str, int or Decimal"
             )
@@ -231,7 +230,7 @@ class Money:
         return format_amount(self.amount, self.currency)
 
     def plain(self) -> str:
-        """The amount as a plain string with exactly the currency's digits (`"19100"`, `"278.00"`)."""
+        """The amount with exactly the currency's digits (`"19100"`, `"278.00"`)."""
         return f"{self.amount:.{self.currency.digits}f}"
 
 

@@ -18,7 +18,7 @@ def build_app() -> typer.Typer:
 
     @app.callback()
     def root() -> None:
-        """FSF Ledger: families, loans, repayments and trainings of the Family Support Foundation."""
+        """FSF Ledger: families, loans, repayments and trainings of the Foundation."""
 
     from tui.commands import register_all
 
