@@ -1,0 +1,123 @@
+"""Engines for the ledger: where the default ledger lives, URL resolution, per-connection setup.
+
+Nothing here runs at import time. `make_engine(url)` is the only way the app gets an engine, so
+every SQLite connection gets the same pragmas and every SQLite transaction takes the write lock
+at BEGIN (see `_begin_sqlite`), which is what keeps the journal's hash chain linear across
+processes.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from platformdirs import user_data_path
+from sqlalchemy.engine import make_url
+
+__all__ = [
+    "APP_NAME",
+    "BUSY_TIMEOUT_MS",
+    "DATABASE_URL_ENV",
+    "default_ledger_path",
+    "is_postgresql",
+    "is_sqlite",
+    "make_engine",
+    "read_only",
+    "resolve_url",
+]
+
+APP_NAME = "fsf-ledger"
+DATABASE_URL_ENV = "FSF_DATABASE_URL"
+# How long a writer waits for another process's write lock before giving up.
+BUSY_TIMEOUT_MS = 15_000
+# Execution option naming how a SQLite transaction begins: "IMMEDIATE" (default) or "DEFERRED".
+BEGIN_OPTION = "fsf_sqlite_begin"
+
+
+def default_ledger_path() -> Path:
+    """The default ledger file, `ledger.sqlite` in the user's data folder (not created here)."""
+    return user_data_path(APP_NAME, appauthor=False) / "ledger.sqlite"
+
+
+def resolve_url(db: str | os.PathLike[str] | None) -> str:
+    """Turn `--db` into a SQLAlchemy URL.
+
+    A URL (anything with `://`) is returned as given; a path becomes `sqlite:///<absolute path>`;
+    None means `$FSF_DATABASE_URL` when set, else the default ledger file.
+    """
+    if db is None:
+        env = os.environ.get(DATABASE_URL_ENV, "").strip()
+        if env:
+            return resolve_url(env)
+        return f"sqlite:///{default_ledger_path()}"
+    text = os.fspath(db)
+    if "://" in text:
+        return text
+    return f"sqlite:///{Path(text).expanduser().resolve()}"
+
+
+def is_sqlite(bind: sa.Engine | sa.Connection) -> bool:
+    """True when the engine or connection talks to SQLite."""
+    return bind.dialect.name == "sqlite"
+
+
+def is_postgresql(bind: sa.Engine | sa.Connection) -> bool:
+    """True when the engine or connection talks to PostgreSQL."""
+    return bind.dialect.name == "postgresql"
+
+
+def _on_sqlite_connect(busy_timeout_ms: int, dbapi_connection: Any, _record: Any) -> None:
+    # Hand transaction control to SQLAlchemy (the pysqlite recipe): the driver's own implicit
+    # BEGIN would be DEFERRED and would come too late for the pragmas below.
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+    finally:
+        cursor.close()
+
+
+def _begin_sqlite(conn: sa.Connection) -> None:
+    # BEGIN IMMEDIATE takes the write lock before the first read, so a reader of the chain's
+    # last hash is also the only writer until it commits. Read-only work may opt out.
+    mode = conn.get_execution_options().get(BEGIN_OPTION, "IMMEDIATE")
+    if mode not in ("IMMEDIATE", "DEFERRED", "EXCLUSIVE"):
+        raise ValueError(f"unknown SQLite BEGIN mode {mode!r}")
+    conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def make_engine(url: str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS, **kwargs: Any) -> sa.Engine:
+    """Create an engine for a ledger URL, with the ledger's per-connection setup.
+
+    SQLite: WAL, foreign keys on, synchronous FULL, a busy timeout, and `BEGIN IMMEDIATE` for
+    every transaction; `busy_timeout_ms` is how long a writer waits for another's lock. The
+    parent folder of a SQLite file is created. Extra keyword arguments go to
+    `sqlalchemy.create_engine`.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        connect_args = dict(kwargs.pop("connect_args", {}))
+        connect_args.setdefault("timeout", busy_timeout_ms / 1000)
+        engine = sa.create_engine(parsed, connect_args=connect_args, **kwargs)
+        sa.event.listen(engine, "connect", partial(_on_sqlite_connect, busy_timeout_ms))
+        sa.event.listen(engine, "begin", _begin_sqlite)
+        return engine
+    return sa.create_engine(parsed, **kwargs)
+
+
+def read_only(engine: sa.Engine) -> sa.Engine:
+    """The same engine for read-only work: on SQLite its transactions begin DEFERRED.
+
+    Reports and screens use it so that a long read does not hold the write lock; it must never
+    be used to post to the journal.
+    """
+    return engine.execution_options(**{BEGIN_OPTION: "DEFERRED"})

@@ -1,0 +1,71 @@
+"""The journal: entries of balanced postings, append-only and hash-chained.
+
+Write them only through `ledger.journal.post_entry` / `reverse_entry`; database triggers refuse
+UPDATE and DELETE on both tables. `amount_minor` is signed: debit positive, credit negative.
+"""
+
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from ledger.db.tables.base import MINOR, UTCDateTime, utc_now
+
+__all__ = ["COMPONENTS", "ENTRY_KINDS", "GENESIS_HASH", "JournalEntry", "Posting"]
+
+# Known entry kinds; the column is free text so a later use case can add one without a migration.
+ENTRY_KINDS = (
+    "capital",
+    "disbursement",
+    "repayment",
+    "grant",
+    "fee",
+    "write_off",
+    "recovery",
+    "transfer",
+    "reversal",
+    "reallocation",
+)
+COMPONENTS = ("principal", "interest", "fee", "penalty")
+GENESIS_HASH = "0" * 64
+
+
+class JournalEntry(SQLModel, table=True):
+    """One money event: who, when, why, and its place in the hash chain (`seq`, hashes)."""
+
+    __tablename__ = "journal_entry"
+
+    id: int | None = Field(default=None, primary_key=True)
+    seq: int = Field(sa_type=sa.BigInteger, unique=True)
+    kind: str = Field(max_length=20)
+    occurred_on: date = Field(index=True)
+    memo: str = Field(sa_type=sa.Text)
+    created_by: str
+    created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
+    # Unique: an entry can be reversed at most once, enforced by the database as well.
+    reverses_id: int | None = Field(default=None, foreign_key="journal_entry.id", unique=True)
+    loan_id: int | None = Field(default=None, foreign_key="loan.id", index=True)
+    prev_hash: str = Field(sa_type=sa.String(64))
+    hash: str = Field(sa_type=sa.String(64))
+
+
+class Posting(SQLModel, table=True):
+    """One line of an entry: an account, a signed amount in minor units, and what it was for."""
+
+    __tablename__ = "posting"
+    __table_args__ = (
+        sa.CheckConstraint("amount_minor <> 0", name="amount_not_zero"),
+        sa.CheckConstraint(
+            "component IS NULL OR component IN ('principal', 'interest', 'fee', 'penalty')",
+            name="component",
+        ),
+        sa.Index("ix_posting_loan_id_account_id", "loan_id", "account_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    entry_id: int = Field(foreign_key="journal_entry.id", index=True)
+    account_id: int = Field(foreign_key="account.id", index=True)
+    currency: str = Field(max_length=3)
+    amount_minor: int = Field(sa_type=MINOR)
+    loan_id: int | None = Field(default=None, foreign_key="loan.id")
+    component: str | None = Field(default=None, max_length=10)
