@@ -1,0 +1,181 @@
+"""Reading one loan back: its terms, its schedules (reschedules included), its payments, and
+the replayed state — the single place services and reports turn rows into `LoanState`."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ledger.allocation import Due, LoanState, Parts, Payment, allocate
+from ledger.db.tables import Loan, core_table
+from ledger.loan_terms import (
+    Amortization,
+    FrequencyUnit,
+    InterestMethod,
+    LoanTerms,
+    RatePeriod,
+)
+from ledger.money import Currency, Money, get_currency
+from ledger.services.errors import NotFound
+
+__all__ = [
+    "BOOKED_KINDS",
+    "NEW_PAYMENT_REF",
+    "booked_parts",
+    "get_loan",
+    "last_reschedule_on",
+    "load_dues",
+    "load_payments",
+    "load_state",
+    "loan_terms",
+]
+
+# Replay position of a payment not yet stored: after every stored payment of the same day,
+# exactly where its (larger) database id will put it once stored.
+NEW_PAYMENT_REF = sys.maxsize
+# Entry kinds whose loan postings carry repayment allocations (see `booked_parts`).
+BOOKED_KINDS = ("repayment", "reallocation")
+
+
+def get_loan(session: Session, loan_id: int, *, lock: bool = False) -> Loan:
+    """The loan row (locked FOR UPDATE on PostgreSQL when `lock`), or NotFound."""
+    loan = session.get(Loan, loan_id, with_for_update=True if lock else None)
+    if loan is None:
+        raise NotFound(f"loan id {loan_id} is not in this ledger", field="loan")
+    return loan
+
+
+def loan_terms(loan: Loan, *, disbursed_on: date | None = None) -> LoanTerms:
+    """The contract terms stored on a loan, as the schedule engine takes them."""
+    cur = get_currency(loan.currency)
+    return LoanTerms(
+        principal=Money.from_minor(loan.principal_minor, cur).amount, currency=cur,
+        rate=loan.rate, rate_period=RatePeriod(loan.rate_period),
+        method=InterestMethod(loan.method), amortization=Amortization(loan.amortization),
+        repayments=loan.repayments,
+        disbursed_on=disbursed_on or loan.disbursed_on or loan.applied_on,
+        every=loan.every, unit=FrequencyUnit(loan.unit), first_due_on=loan.first_due_on,
+        multiple=Money.from_minor(loan.multiple_minor, cur).amount if loan.multiple_minor else None,
+        grace_principal=loan.grace_principal, grace_interest=loan.grace_interest,
+    )
+
+
+def _amount(minor: object, cur: Currency) -> Decimal:
+    return Money.from_minor(int(str(minor)), cur).amount
+
+
+def _schedules(session: Session, loan: Loan) -> list[tuple[date, list[Due]]]:
+    cur = get_currency(loan.currency)
+    ls, si = core_table("loan_schedule"), core_table("schedule_installment")
+    rows = session.execute(
+        sa.select(ls.c.id, ls.c.created_on, si.c.number, si.c.due_date, si.c.principal_minor,
+                  si.c.interest_minor, si.c.fee_minor, si.c.penalty_minor)
+        .join(si, si.c.schedule_id == ls.c.id)
+        .where(ls.c.loan_id == loan.id)
+        .order_by(ls.c.version, si.c.number)
+    ).all()
+    out: dict[int, tuple[date, list[Due]]] = {}
+    for sid, created, number, due, p, i, f, pen in rows:
+        out.setdefault(int(sid), (created, []))[1].append(
+            Due(int(number), due, _amount(p, cur), _amount(i, cur), _amount(f, cur),
+                _amount(pen, cur)))
+    return list(out.values())
+
+
+def last_reschedule_on(session: Session, loan_id: int) -> date | None:
+    """The date the loan was last rescheduled, or None."""
+    ls = core_table("loan_schedule")
+    return session.execute(
+        sa.select(sa.func.max(ls.c.created_on)).where(ls.c.loan_id == loan_id, ls.c.version > 1)
+    ).scalar_one_or_none()
+
+
+def load_payments(session: Session, loan_id: int, *, currency: Currency) -> tuple[Payment, ...]:
+    """The loan's repayments that stand (not reversed), as replay payments keyed by id."""
+    rp, rr = core_table("repayment"), core_table("repayment_reversal")
+    rows = session.execute(
+        sa.select(rp.c.id, rp.c.paid_on, rp.c.amount_minor)
+        .where(rp.c.loan_id == loan_id, ~sa.exists().where(rr.c.repayment_id == rp.c.id))
+        .order_by(rp.c.paid_on, rp.c.id)
+    ).all()
+    return tuple(Payment(int(i), d, _amount(a, currency)) for i, d, a in rows)
+
+
+def _settled(state: LoanState, on: date) -> list[Due]:
+    """What a superseded schedule was paid by `on`, as dues that are exactly settled; parts
+    paid ahead on later installments are merged into one due dated `on`."""
+    kept: list[Due] = []
+    ahead = Parts()
+    for inst in state.installments:
+        if inst.paid.total == 0:
+            continue
+        if inst.due_date <= on:
+            kept.append(Due(len(kept) + 1, inst.due_date, inst.paid.principal, inst.paid.interest,
+                            inst.paid.fee, inst.paid.penalty))
+        else:
+            ahead = ahead + inst.paid
+    if ahead.total:
+        if kept and kept[-1].due_date == on:
+            last = kept.pop()
+            ahead = ahead + last.parts
+        kept.append(Due(len(kept) + 1, on, ahead.principal, ahead.interest, ahead.fee,
+                        ahead.penalty))
+    return kept
+
+
+def load_dues(session: Session, loan: Loan,
+              payments: tuple[Payment, ...] | None = None) -> tuple[Due, ...]:
+    """The dues payments replay over: the first schedule, and after each reschedule what the
+    old one was paid followed by the new schedule's installments, numbered on."""
+    cur = get_currency(loan.currency)
+    assert loan.id is not None
+    versions = _schedules(session, loan)
+    if not versions:
+        return ()
+    dues = versions[0][1]
+    if len(versions) > 1:
+        pays = payments if payments is not None else load_payments(session, loan.id, currency=cur)
+        for created_on, new in versions[1:]:
+            before = allocate(tuple(dues), [p for p in pays if p.paid_on <= created_on],
+                              strict=False)
+            settled = _settled(before, created_on)
+            dues = settled + [Due(len(settled) + d.number, d.due_date, d.principal, d.interest,
+                                  d.fee, d.penalty) for d in new]
+    return tuple(dues)
+
+
+def load_state(session: Session, loan: Loan, *, as_of: date | None = None,
+               strict: bool = False) -> LoanState:
+    """Replay the loan's standing payments over its dues (optionally only up to `as_of`)."""
+    assert loan.id is not None
+    payments = load_payments(session, loan.id, currency=get_currency(loan.currency))
+    dues = load_dues(session, loan, payments)
+    return allocate(dues, payments, as_of=as_of, strict=strict)
+
+
+def booked_parts(session: Session, loan_id: int) -> Parts:
+    """What the journal has booked as repaid on this loan, by component: the credits of
+    repayment and reallocation entries and of the reversals of those entries."""
+    je, post, acct = core_table("journal_entry"), core_table("posting"), core_table("account")
+    orig = je.alias("orig")
+    booked = sa.or_(
+        je.c.kind.in_(BOOKED_KINDS),
+        sa.and_(je.c.kind == "reversal",
+                sa.exists().where(orig.c.id == je.c.reverses_id, orig.c.kind.in_(BOOKED_KINDS))),
+    )
+    rows = session.execute(
+        sa.select(post.c.component, post.c.currency, sa.func.sum(post.c.amount_minor))
+        .join(je, je.c.id == post.c.entry_id)
+        .join(acct, acct.c.id == post.c.account_id)
+        .where(post.c.loan_id == loan_id, post.c.component.is_not(None),
+               acct.c.role != "cash", acct.c.role != "cash_box", booked)
+        .group_by(post.c.component, post.c.currency)
+    ).all()
+    parts = {c: Decimal(0) for c in ("penalty", "fee", "interest", "principal")}
+    for component, currency, total in rows:
+        parts[str(component)] = -_amount(total, get_currency(str(currency)))
+    return Parts(parts["penalty"], parts["fee"], parts["interest"], parts["principal"])

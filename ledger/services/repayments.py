@@ -1,0 +1,207 @@
+"""Repayments: record one (allocated by the replay), reverse one, quote a payoff.
+
+The journal always books, per loan and component, exactly what the replay of the standing
+payments allocates: a repayment posts the cash it brought and the change in that allocation;
+a reversal negates its entry and, when later payments now allocate differently, posts one
+reallocation entry between the income and portfolio accounts.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+from sqlmodel import col
+
+from ledger.accounts import AccountRole, account_for
+from ledger.actor import Actor, Permission
+from ledger.allocation import COMPONENTS, Parts, Payment, PaymentRefused, payoff_amount
+from ledger.db.tables import Family, Loan, Repayment, RepaymentReversal
+from ledger.journal import Line, lock_chain, post_entry, reverse_entry
+from ledger.money import Money, format_amount, get_currency
+from ledger.services.errors import Conflict, NotFound, ServiceError
+from ledger.services.loan_book import (
+    NEW_PAYMENT_REF,
+    booked_parts,
+    get_loan,
+    last_reschedule_on,
+    load_state,
+)
+from ledger.services.loans import log_event
+from ledger.services.unit import transactional, use_case
+
+__all__ = ["allocation_lines", "payoff_quote", "record_repayment", "reverse_repayment"]
+
+_INCOME = {"interest": AccountRole.INTEREST_INCOME, "fee": AccountRole.FEE_INCOME,
+           "penalty": AccountRole.PENALTY_INCOME, "principal": AccountRole.LOAN_PORTFOLIO}
+
+
+def allocation_lines(session: Session, loan: Loan, change: Parts) -> list[Line]:
+    """Credit lines that book `change` (what the replay now allocates beyond what is booked)
+    to the portfolio and income accounts; a negative part becomes a debit."""
+    assert loan.id is not None
+    lines = []
+    for component in COMPONENTS:
+        value = change.get(component)
+        if value:
+            account = account_for(session, _INCOME[component], fund_id=loan.fund_id)
+            assert account.id is not None
+            lines.append(Line(account.id, -Money(value, get_currency(loan.currency)),
+                              loan_id=loan.id, component=component))
+    return lines
+
+
+def _who(session: Session, loan: Loan) -> str:
+    family = session.get(Family, loan.family_id)
+    return (family.head_name_latin or family.head_name) if family else "?"
+
+
+def _check_date(session: Session, loan: Loan, on: date, today: date) -> None:
+    assert loan.disbursed_on is not None and loan.id is not None
+    if on < loan.disbursed_on:
+        raise ServiceError(f"{on} is before the loan was disbursed on {loan.disbursed_on}",
+                           field="paid_on")
+    if on > today:
+        raise ServiceError(f"{on} is in the future", field="paid_on")
+    rescheduled = last_reschedule_on(session, loan.id)
+    if rescheduled is not None and on <= rescheduled:
+        raise ServiceError(f"the loan was rescheduled on {rescheduled}; a payment dated "
+                           f"{on} cannot change the old schedule", field="paid_on")
+
+
+@transactional
+def record_repayment(
+    session: Session,
+    *,
+    actor: Actor,
+    loan_id: int,
+    amount: Money,
+    paid_on: date,
+    today: date,
+    ref: str | None = None,
+    cash_box_id: int | None = None,
+    note: str = "",
+) -> Repayment:
+    """Record money a family paid: cash debit, allocation credits, the loan closed when
+    nothing is left. A payment above the payoff amount is refused with that amount."""
+    actor.require(Permission.RECORD_REPAYMENTS)
+    lock_chain(session)  # concurrent payments on one ledger allocate one after the other
+    loan = get_loan(session, loan_id, lock=True)
+    if loan.status == "written_off":
+        raise ServiceError(f"loan {loan.ref} was written off; record a recovery instead",
+                           field="loan")
+    if loan.status != "active":
+        raise ServiceError(f"loan {loan.ref} is {loan.status}; payments go only to active "
+                           "loans", field="loan")
+    cur = get_currency(loan.currency)
+    if amount.currency != cur:
+        raise ServiceError(f"loan {loan.ref} is in {cur.code}, not {amount.currency.code}",
+                           field="amount")
+    if amount.amount <= 0:
+        raise ServiceError("a repayment must be more than zero", field="amount")
+    _check_date(session, loan, paid_on, today)
+    if ref is not None and session.execute(
+            sa.select(col(Repayment.id)).where(col(Repayment.ref) == ref)).first():
+        raise Conflict(f"a repayment with ref {ref!r} is already in the ledger", field="ref")
+    state = load_state(session, loan)
+    try:
+        after = state.with_payment(Payment(NEW_PAYMENT_REF, paid_on, amount.amount))
+    except PaymentRefused as exc:
+        raise ServiceError(
+            f"{amount} is more than the payoff amount of {format_amount(exc.payoff, cur)} "
+            f"on {paid_on}", field="amount") from exc
+    assert loan.id is not None
+    change = after.paid - booked_parts(session, loan.id)
+    role = AccountRole.CASH if cash_box_id is None else AccountRole.CASH_BOX
+    cash = account_for(session, role, fund_id=loan.fund_id, cash_box_id=cash_box_id)
+    assert cash.id is not None
+    with use_case(session):
+        entry = post_entry(
+            session, kind="repayment", occurred_on=paid_on, by=actor.name, loan_id=loan.id,
+            memo=f"Repayment on loan {loan.ref} from {_who(session, loan)}" + (
+                f": {note}" if note else ""),
+            lines=[Line(cash.id, amount, loan_id=loan.id),
+                   *allocation_lines(session, loan, change)])
+        assert entry.id is not None
+        row = Repayment(ref=ref, loan_id=loan.id, paid_on=paid_on, amount_minor=amount.minor,
+                        currency=cur.code, cash_account_id=cash.id, received_by=actor.name,
+                        note=note, entry_id=entry.id)
+        session.add(row)
+        if after.outstanding.total == 0:
+            loan.closed_on = after.closed_on or paid_on
+            log_event(session, loan, event="closed", on=loan.closed_on, by=actor.name,
+                      status="closed", note="fully repaid")
+        session.flush()
+    return row
+
+
+@transactional
+def reverse_repayment(
+    session: Session,
+    *,
+    actor: Actor,
+    repayment_id: int,
+    reason: str,
+    on: date,
+) -> RepaymentReversal:
+    """Reverse a repayment with a reason: its entry is negated, later payments re-allocate,
+    and a loan it had closed opens again."""
+    actor.require(Permission.REVERSE_REPAYMENTS)
+    if not reason.strip():
+        raise ServiceError("say why the repayment is reversed", field="reason")
+    lock_chain(session)
+    repayment = session.get(Repayment, repayment_id)
+    if repayment is None:
+        raise NotFound(f"repayment id {repayment_id} is not in this ledger", field="repayment")
+    if session.execute(sa.select(col(RepaymentReversal.id)).where(
+            col(RepaymentReversal.repayment_id) == repayment_id)).first():
+        raise Conflict(f"repayment {repayment_id} was already reversed", field="repayment")
+    loan = get_loan(session, repayment.loan_id, lock=True)
+    assert loan.id is not None
+    if loan.status == "written_off":
+        raise ServiceError(f"loan {loan.ref} was written off; its repayments stand",
+                           field="repayment")
+    rescheduled = last_reschedule_on(session, loan.id)
+    if rescheduled is not None and repayment.paid_on <= rescheduled:
+        raise ServiceError(f"the loan was rescheduled on {rescheduled} on the strength of "
+                           "this payment; it cannot be reversed now", field="repayment")
+    if on < repayment.paid_on:
+        raise ServiceError(f"a reversal cannot be dated before the payment ({repayment.paid_on})",
+                           field="on")
+    with use_case(session):
+        undo = reverse_entry(session, entry_id=repayment.entry_id, by=actor.name, occurred_on=on,
+                             memo=f"Reversal of repayment {repayment_id} on loan {loan.ref}: "
+                                  f"{reason}")
+        assert undo.id is not None
+        row = RepaymentReversal(repayment_id=repayment_id, entry_id=undo.id, reason=reason,
+                                reversed_by=actor.name)
+        session.add(row)
+        session.flush()
+        state = load_state(session, loan)
+        change = state.paid - booked_parts(session, loan.id)
+        if change.total != 0:  # pragma: no cover - the replay never moves cash
+            raise ServiceError("reallocation does not balance")
+        lines = allocation_lines(session, loan, change)
+        if lines:
+            post_entry(session, kind="reallocation", occurred_on=on, by=actor.name,
+                       loan_id=loan.id, lines=lines,
+                       memo=f"Later payments on loan {loan.ref} re-allocated after reversing "
+                            f"repayment {repayment_id}")
+        if loan.status == "closed" and state.outstanding.total > 0:
+            loan.closed_on = None
+            log_event(session, loan, event="reopened", on=on, by=actor.name, status="active",
+                      note=f"repayment {repayment_id} reversed")
+    return row
+
+
+@transactional
+def payoff_quote(session: Session, *, actor: Actor, loan_id: int, as_of: date) -> Money:
+    """What the family must pay on `as_of` to close the loan (Fineract's rule, see
+    `ledger.allocation.payoff_amount`)."""
+    actor.require(Permission.READ)
+    loan = get_loan(session, loan_id)
+    if loan.status not in ("active",):
+        return Money.zero(loan.currency)
+    state = load_state(session, loan)
+    return Money(payoff_amount(state, as_of), get_currency(loan.currency))
