@@ -17,7 +17,11 @@ from sqlmodel import col
 from ledger.db.tables import Account, CashBox, Fund
 from ledger.money import get_currency
 
+# session.info key of the account lookup cache; a rolled-back use case clears it.
+ACCOUNT_CACHE = "fsf_account_cache"
+
 __all__ = [
+    "ACCOUNT_CACHE",
     "AccountNotFound",
     "AccountRole",
     "account_for",
@@ -166,8 +170,15 @@ def account_for(
     contributor: str | None = None,
 ) -> Account:
     """The account playing `role` for a fund; a cash box's account needs `cash_box_id`, a
-    capital account `contributor`. Raises `AccountNotFound`."""
+    capital account `contributor`. Raises `AccountNotFound`. Found accounts are remembered for
+    the session (`ACCOUNT_CACHE`): accounts are never changed once made."""
     role = AccountRole(role)
+    cache: dict[tuple[str, int, int | None, str | None], Account] = session.info.setdefault(
+        ACCOUNT_CACHE, {}
+    )
+    cache_key = (role.value, fund_id, cash_box_id, contributor)
+    if cache_key in cache:
+        return cache[cache_key]
     query = sa.select(Account).where(
         col(Account.fund_id) == fund_id, col(Account.role) == role.value
     )
@@ -188,4 +199,5 @@ def account_for(
         if contributor is not None:
             where += f", contributor {contributor}"
         raise AccountNotFound(f"no {role.value} account for {where}")
+    cache[cache_key] = found
     return found

@@ -214,13 +214,15 @@ class _Book:
 
     def __init__(self, dues: tuple[Due, ...]) -> None:
         self.dues = dues
+        # Due amounts as plain dicts: `owed` runs for every slot of every payment replayed.
+        self.due: list[dict[str, Decimal]] = [{c: getattr(d, c) for c in COMPONENTS} for d in dues]
         self.paid = [dict.fromkeys(COMPONENTS, ZERO) for _ in dues]
         self.waived = [dict.fromkeys(COMPONENTS, ZERO) for _ in dues]
         self.done: list[date | None] = [None] * len(dues)
         self.index = {d.number: i for i, d in enumerate(dues)}
 
     def owed(self, i: int, c: Component) -> Decimal:
-        return self.dues[i].parts.get(c) - self.paid[i][c] - self.waived[i][c]
+        return self.due[i][c] - self.paid[i][c] - self.waived[i][c]
 
     def owed_parts(self, i: int) -> Parts:
         return Parts(*(self.owed(i, c) for c in COMPONENTS))

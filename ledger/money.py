@@ -151,6 +151,8 @@ class Money:
     def __post_init__(self) -> None:
         if not isinstance(self.amount, Decimal):
             raise TypeError(f"Money amount must be Decimal, not {type(self.amount).__name__}")
+        if not isinstance(self.currency, Currency):  # a code such as "USD" is accepted too
+            object.__setattr__(self, "currency", get_currency(self.currency))
         object.__setattr__(
             self, "amount", _check_precision(self.amount, self.currency, self.amount)
         )

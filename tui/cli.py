@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import typer
 
 
@@ -10,15 +12,26 @@ def build_app() -> typer.Typer:
     app = typer.Typer(
         name="fsf",
         help="FSF Ledger: the loan ledger of the Family Support Foundation.",
-        no_args_is_help=True,
         add_completion=False,
         pretty_exceptions_enable=False,
         rich_markup_mode=None,
     )
 
-    @app.callback()
-    def root() -> None:
+    @app.callback(invoke_without_command=True)
+    def root(
+        ctx: typer.Context,
+        db: Annotated[str | None, typer.Option(
+            "--db", envvar="FSF_DATABASE_URL",
+            help="Ledger file or database URL (default: your own ledger).")] = None,
+        user: Annotated[str | None, typer.Option(
+            "--user", envvar="FSF_USER", help="Act as this user.")] = None,
+    ) -> None:
         """FSF Ledger: families, loans, repayments and trainings of the Foundation."""
+        from tui.commands.context import Cli, env_today
+
+        ctx.obj = Cli(db=db, user=user, today=env_today())
+        if ctx.invoked_subcommand is None:
+            typer.echo(ctx.get_help())
 
     from tui.commands import register_all
 

@@ -31,7 +31,7 @@ def alembic_config(connection: sa.Connection | None = None) -> Config:
     return config
 
 
-def upgrade(engine: sa.Engine, revision: str = "head") -> None:
+def upgrade(engine: sa.Engine, revision: str = "heads") -> None:
     """Migrate the database to `revision` (default: the newest), in one transaction."""
     from alembic import command
 
@@ -52,15 +52,15 @@ def current_revision(engine: sa.Engine) -> str | None:
     from alembic.runtime.migration import MigrationContext
 
     with engine.connect() as connection:
-        rev: str | None = MigrationContext.configure(connection).get_current_revision()
-        return rev
+        heads = MigrationContext.configure(connection).get_current_heads()
+        return ",".join(sorted(heads)) if heads else None
 
 
 def head_revision() -> str:
-    """The newest revision this program ships."""
+    """The newest revision this program ships (comma-joined if branches have not merged)."""
     from alembic.script import ScriptDirectory
 
-    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
-    if head is None:  # pragma: no cover - the package always ships a first revision
+    heads = ScriptDirectory.from_config(alembic_config()).get_heads()
+    if not heads:  # pragma: no cover - the package always ships a first revision
         raise RuntimeError("no migrations found")
-    return str(head)
+    return ",".join(sorted(heads))

@@ -32,7 +32,7 @@ __all__ = [
     "transfer_cash",
 ]
 
-GRANT_PURPOSES = ("house-building", "school-materials", "bicycle", "other")
+GRANT_PURPOSES = ("house-building", "school-support", "school-materials", "bicycle", "other")
 
 
 @dataclass(frozen=True, slots=True)

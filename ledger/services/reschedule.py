@@ -48,7 +48,7 @@ def reschedule_loan(session: Session, *, actor: Actor, loan_id: int, on: date, t
                   start=state.outstanding_principal * 0)
     cur = get_currency(loan.currency)
     try:
-        terms = replace(loan_terms(loan, disbursed_on=on), principal=state.outstanding_principal,
+        terms = replace(loan_terms(loan), disbursed_on=on, principal=state.outstanding_principal,
                         repayments=repayments, first_due_on=first_due_on, grace_principal=0,
                         grace_interest=0)
     except TermsError as exc:

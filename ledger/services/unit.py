@@ -15,11 +15,14 @@ from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy.orm import Session
 
+from ledger.accounts import ACCOUNT_CACHE
+
 __all__ = ["transactional", "use_case"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
 _DEPTH = "fsf_use_case_depth"
+ROLLBACK_FORGETS = (ACCOUNT_CACHE,)
 
 
 @contextmanager
@@ -34,6 +37,8 @@ def use_case(session: Session) -> Iterator[Session]:
     except BaseException:
         if depth == 0:
             session.rollback()
+            for key in ROLLBACK_FORGETS:  # caches that may hold rows the rollback removed
+                session.info.pop(key, None)
         raise
     finally:
         session.info[_DEPTH] = depth

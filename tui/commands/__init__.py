@@ -7,7 +7,8 @@ import typer
 
 def register_all(app: typer.Typer) -> None:
     """Attach every sub-command to `app` (imported lazily to keep start-up quick)."""
-    from tui.commands import compare_cmd, schedule_cmd
+    from tui.commands import compare_cmd, ledger_cmd, schedule_cmd
 
     schedule_cmd.register(app)
     compare_cmd.register(app)
+    ledger_cmd.register(app)
