@@ -20,7 +20,6 @@ from ledger.db.tables import (
     COMPONENTS,
     GENESIS_HASH,
     JournalEntry,
-    Posting,
     core_table,
     utc_now,
 )
@@ -197,18 +196,21 @@ def post_entry(
     session.add(entry)
     session.flush()
     assert entry.id is not None
-    session.add_all(
-        Posting(
-            entry_id=entry.id,
-            account_id=line.account_id,
-            currency=line.amount.currency.code,
-            amount_minor=line.amount.minor,
-            loan_id=line.loan_id,
-            component=line.component,
-        )
-        for line in lines
+    # Postings go in as one Core executemany: no ORM object per line on the hot path.
+    session.execute(
+        sa.insert(core_table("posting")),
+        [
+            {
+                "entry_id": entry.id,
+                "account_id": line.account_id,
+                "currency": line.amount.currency.code,
+                "amount_minor": line.amount.minor,
+                "loan_id": line.loan_id,
+                "component": line.component,
+            }
+            for line in lines
+        ],
     )
-    session.flush()
     return entry
 
 

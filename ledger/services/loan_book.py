@@ -6,6 +6,8 @@ from __future__ import annotations
 import sys
 from datetime import date
 from decimal import Decimal
+from functools import cache
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -65,19 +67,46 @@ def loan_terms(loan: Loan, *, disbursed_on: date | None = None) -> LoanTerms:
 
 
 def _amount(minor: object, cur: Currency) -> Decimal:
-    return Money.from_minor(int(str(minor)), cur).amount
+    # Hot path (every replay): exact scaling of an integer, no Money object needed.
+    return Decimal(int(str(minor))).scaleb(-cur.digits)
+
+
+@cache
+def _statements() -> dict[str, sa.Select[Any]]:
+    """The per-loan queries, built once: building SQLAlchemy expressions costs more than
+    running them on a small loan, and every repayment runs all of them."""
+    ls, si = core_table("loan_schedule"), core_table("schedule_installment")
+    rp, rr = core_table("repayment"), core_table("repayment_reversal")
+    je, post, acct = core_table("journal_entry"), core_table("posting"), core_table("account")
+    loan_id: sa.BindParameter[int] = sa.bindparam("loan_id")
+    orig = je.alias("orig")
+    booked = sa.or_(
+        je.c.kind.in_(BOOKED_KINDS),
+        sa.and_(je.c.kind == "reversal",
+                sa.exists().where(orig.c.id == je.c.reverses_id, orig.c.kind.in_(BOOKED_KINDS))),
+    )
+    return {
+        "schedules": sa.select(ls.c.id, ls.c.created_on, si.c.number, si.c.due_date,
+                               si.c.principal_minor, si.c.interest_minor, si.c.fee_minor,
+                               si.c.penalty_minor)
+        .join(si, si.c.schedule_id == ls.c.id).where(ls.c.loan_id == loan_id)
+        .order_by(ls.c.version, si.c.number),
+        "rescheduled": sa.select(sa.func.max(ls.c.created_on))
+        .where(ls.c.loan_id == loan_id, ls.c.version > 1),
+        "payments": sa.select(rp.c.id, rp.c.paid_on, rp.c.amount_minor)
+        .where(rp.c.loan_id == loan_id, ~sa.exists().where(rr.c.repayment_id == rp.c.id))
+        .order_by(rp.c.paid_on, rp.c.id),
+        "booked": sa.select(post.c.component, post.c.currency, sa.func.sum(post.c.amount_minor))
+        .join(je, je.c.id == post.c.entry_id).join(acct, acct.c.id == post.c.account_id)
+        .where(post.c.loan_id == loan_id, post.c.component.is_not(None),
+               acct.c.role != "cash", acct.c.role != "cash_box", booked)
+        .group_by(post.c.component, post.c.currency),
+    }
 
 
 def _schedules(session: Session, loan: Loan) -> list[tuple[date, list[Due]]]:
     cur = get_currency(loan.currency)
-    ls, si = core_table("loan_schedule"), core_table("schedule_installment")
-    rows = session.execute(
-        sa.select(ls.c.id, ls.c.created_on, si.c.number, si.c.due_date, si.c.principal_minor,
-                  si.c.interest_minor, si.c.fee_minor, si.c.penalty_minor)
-        .join(si, si.c.schedule_id == ls.c.id)
-        .where(ls.c.loan_id == loan.id)
-        .order_by(ls.c.version, si.c.number)
-    ).all()
+    rows = session.execute(_statements()["schedules"], {"loan_id": loan.id}).all()
     out: dict[int, tuple[date, list[Due]]] = {}
     for sid, created, number, due, p, i, f, pen in rows:
         out.setdefault(int(sid), (created, []))[1].append(
@@ -88,20 +117,14 @@ def _schedules(session: Session, loan: Loan) -> list[tuple[date, list[Due]]]:
 
 def last_reschedule_on(session: Session, loan_id: int) -> date | None:
     """The date the loan was last rescheduled, or None."""
-    ls = core_table("loan_schedule")
-    return session.execute(
-        sa.select(sa.func.max(ls.c.created_on)).where(ls.c.loan_id == loan_id, ls.c.version > 1)
-    ).scalar_one_or_none()
+    result: date | None = session.execute(
+        _statements()["rescheduled"], {"loan_id": loan_id}).scalar_one_or_none()
+    return result
 
 
 def load_payments(session: Session, loan_id: int, *, currency: Currency) -> tuple[Payment, ...]:
     """The loan's repayments that stand (not reversed), as replay payments keyed by id."""
-    rp, rr = core_table("repayment"), core_table("repayment_reversal")
-    rows = session.execute(
-        sa.select(rp.c.id, rp.c.paid_on, rp.c.amount_minor)
-        .where(rp.c.loan_id == loan_id, ~sa.exists().where(rr.c.repayment_id == rp.c.id))
-        .order_by(rp.c.paid_on, rp.c.id)
-    ).all()
+    rows = session.execute(_statements()["payments"], {"loan_id": loan_id}).all()
     return tuple(Payment(int(i), d, _amount(a, currency)) for i, d, a in rows)
 
 
@@ -160,21 +183,7 @@ def load_state(session: Session, loan: Loan, *, as_of: date | None = None,
 def booked_parts(session: Session, loan_id: int) -> Parts:
     """What the journal has booked as repaid on this loan, by component: the credits of
     repayment and reallocation entries and of the reversals of those entries."""
-    je, post, acct = core_table("journal_entry"), core_table("posting"), core_table("account")
-    orig = je.alias("orig")
-    booked = sa.or_(
-        je.c.kind.in_(BOOKED_KINDS),
-        sa.and_(je.c.kind == "reversal",
-                sa.exists().where(orig.c.id == je.c.reverses_id, orig.c.kind.in_(BOOKED_KINDS))),
-    )
-    rows = session.execute(
-        sa.select(post.c.component, post.c.currency, sa.func.sum(post.c.amount_minor))
-        .join(je, je.c.id == post.c.entry_id)
-        .join(acct, acct.c.id == post.c.account_id)
-        .where(post.c.loan_id == loan_id, post.c.component.is_not(None),
-               acct.c.role != "cash", acct.c.role != "cash_box", booked)
-        .group_by(post.c.component, post.c.currency)
-    ).all()
+    rows = session.execute(_statements()["booked"], {"loan_id": loan_id}).all()
     parts = {c: Decimal(0) for c in ("penalty", "fee", "interest", "principal")}
     for component, currency, total in rows:
         parts[str(component)] = -_amount(total, get_currency(str(currency)))
