@@ -16,6 +16,7 @@ __all__ = [
     "Permission",
     "PermissionDenied",
     "Role",
+    "SecondPersonRequired",
     "roles_allowing",
 ]
 
@@ -25,7 +26,7 @@ class Role(StrEnum):
 
     ADMINISTRATOR = "administrator"  # products, users, reserve rates, funds
     OFFICER = "officer"  # families, loans, repayments, trainings, follow-ups
-    APPROVER = "approver"  # approves loans and write-offs
+    APPROVER = "approver"  # approves loans, write-offs and old reversals; often also an officer
     TREASURER = "treasurer"  # read-only, her villages only; collection sheets
     AUDITOR = "auditor"  # read-only everywhere; exports and verification
 
@@ -46,6 +47,8 @@ class Permission(StrEnum):
     ENTER_TRAININGS = "enter trainings and follow-ups"
     APPROVE_LOANS = "approve loans"
     APPROVE_WRITE_OFFS = "approve write-offs"
+    APPROVE_REVERSALS = "approve reversals of old repayments"
+    SET_APPROVAL_LIMITS = "set approval limits"
     WRITE_OFF = "write off loans"
     PAY_GRANTS = "pay grants"
     COLLECTION_SHEETS = "produce collection sheets"
@@ -57,7 +60,7 @@ _P = Permission
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMINISTRATOR: frozenset(
         {_P.READ, _P.MANAGE_PRODUCTS, _P.MANAGE_USERS, _P.MANAGE_FUNDS, _P.SET_RESERVE_RATES,
-         _P.PAY_GRANTS, _P.EXPORT, _P.VERIFY, _P.COLLECTION_SHEETS}
+         _P.SET_APPROVAL_LIMITS, _P.PAY_GRANTS, _P.EXPORT, _P.VERIFY, _P.COLLECTION_SHEETS}
     ),
     Role.OFFICER: frozenset(
         {_P.READ, _P.VIEW_SENSITIVE, _P.ENTER_FAMILIES, _P.ENTER_LOANS, _P.RECORD_REPAYMENTS,
@@ -65,7 +68,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
          _P.COLLECTION_SHEETS, _P.EXPORT, _P.VERIFY}
     ),
     Role.APPROVER: frozenset(
-        {_P.READ, _P.VIEW_SENSITIVE, _P.APPROVE_LOANS, _P.APPROVE_WRITE_OFFS, _P.VERIFY}
+        {_P.READ, _P.VIEW_SENSITIVE, _P.APPROVE_LOANS, _P.APPROVE_WRITE_OFFS,
+         _P.APPROVE_REVERSALS, _P.VERIFY}
     ),
     Role.TREASURER: frozenset({_P.READ, _P.COLLECTION_SHEETS}),
     Role.AUDITOR: frozenset({_P.READ, _P.EXPORT, _P.VERIFY}),
@@ -82,11 +86,20 @@ class PermissionDenied(PermissionError):
 
     def __init__(self, actor: Actor, permission: Permission, detail: str = "") -> None:
         self.actor = actor
-        self.permission = permission
+        self.permission: Permission | None = permission
         needed = " or ".join(r.value for r in roles_allowing(permission))
         held = ", ".join(sorted(r.value for r in actor.roles)) or "no role"
         msg = f"{actor.name} ({held}) may not {permission.value}: needs the {needed} role"
         super().__init__(msg + (f" ({detail})" if detail else ""))
+
+
+class SecondPersonRequired(PermissionDenied):
+    """Maker-checker: the acting user entered this, so a different user must approve it."""
+
+    def __init__(self, actor: Actor, message: str) -> None:
+        self.actor = actor
+        self.permission = None
+        PermissionError.__init__(self, f"{actor.name} may not approve this: {message}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +120,11 @@ class Actor:
         """Refuse with `PermissionDenied` unless a role grants `permission`."""
         if not self.can(permission):
             raise PermissionDenied(self, permission, detail)
+
+    @property
+    def is_system(self) -> bool:
+        """Whether this is the internal `SYSTEM` actor (never a login, never a user)."""
+        return self == SYSTEM
 
     def sees_village(self, code: str) -> bool:
         """Treasurers see only their named villages; everyone else sees all."""

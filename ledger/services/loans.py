@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from ledger.accounts import AccountRole, account_for
-from ledger.actor import Actor, Permission
+from ledger.actor import Actor, Permission, SecondPersonRequired
 from ledger.db.tables import Family, Loan, LoanEvent, LoanSchedule, ScheduleInstallment
-from ledger.journal import Line, balance, post_entry
+from ledger.journal import Line, balance, lock_chain, post_entry
 from ledger.loan_terms import (
     Amortization,
     FrequencyUnit,
@@ -144,12 +144,21 @@ def apply_for_loan(
 @transactional
 def approve_loan(session: Session, *, actor: Actor, loan_id: int, on: date, today: date,
                  note: str = "") -> Loan:
-    """Approve an application; the approver is recorded beside the applicant."""
+    """Approve an application; the approver is recorded beside the applicant. A loan above
+    the ledger's limit (`ledger.approvals.loan_limit`) needs an approver other than its
+    applicant."""
+    from ledger.approvals import loan_limit, loan_needs_second_person
+
     actor.require(Permission.APPROVE_LOANS)
     loan = get_loan(session, loan_id, lock=True)
     if loan.status != "applied":
         raise ServiceError(f"loan {loan.ref} is {loan.status}, not awaiting approval",
                            field="loan")
+    if (loan.applied_by == actor.name and not actor.is_system
+            and loan_needs_second_person(session, loan)):
+        raise SecondPersonRequired(actor, f"loan {loan.ref} is above "
+                                          f"{loan_limit(session, loan.currency)} and was entered "
+                                          f"by {loan.applied_by}; a different user must approve it")
     if not loan.applied_on <= on <= today:
         raise ServiceError(f"approval date {on} must be between the application "
                            f"({loan.applied_on}) and today", field="on")
@@ -207,6 +216,7 @@ def disburse_loan(session: Session, *, actor: Actor, loan_id: int, on: date, tod
     """Pay the loan out: portfolio debit, cash credit, and the schedule stored — one
     transaction. Refused when the fund's cash does not cover it."""
     actor.require(Permission.ENTER_LOANS)
+    lock_chain(session)  # chain before loan row, as every posting service, so none deadlock
     loan = get_loan(session, loan_id, lock=True)
     if loan.status != "approved":
         raise ServiceError(f"loan {loan.ref} is {loan.status}; only approved loans are "

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from ledger.accounts import AccountRole, account_for
-from ledger.actor import Actor, Permission
+from ledger.actor import Actor, Permission, SecondPersonRequired
 from ledger.allocation import COMPONENTS, Parts, Payment, PaymentRefused, payoff_amount
 from ledger.db.tables import Family, Loan, Repayment, RepaymentReversal
 from ledger.journal import Line, lock_chain, post_entry, reverse_entry
@@ -31,7 +31,13 @@ from ledger.services.loan_book import (
 from ledger.services.loans import log_event
 from ledger.services.unit import transactional, use_case
 
-__all__ = ["allocation_lines", "payoff_quote", "record_repayment", "reverse_repayment"]
+__all__ = [
+    "allocation_lines",
+    "payoff_quote",
+    "record_repayment",
+    "reverse_approved",
+    "reverse_repayment",
+]
 
 _INCOME = {"interest": AccountRole.INTEREST_INCOME, "fee": AccountRole.FEE_INCOME,
            "penalty": AccountRole.PENALTY_INCOME, "principal": AccountRole.LOAN_PORTFOLIO}
@@ -146,10 +152,35 @@ def reverse_repayment(
     on: date,
 ) -> RepaymentReversal:
     """Reverse a repayment with a reason: its entry is negated, later payments re-allocate,
-    and a loan it had closed opens again."""
+    and a loan it had closed opens again. A repayment older than the ledger's reversal limit
+    needs a second person: propose it with `ledger.approvals.propose_reversal`."""
+    from ledger.approvals import repayment_age_days, reversal_days
+
     actor.require(Permission.REVERSE_REPAYMENTS)
     if not reason.strip():
         raise ServiceError("say why the repayment is reversed", field="reason")
+    repayment = session.get(Repayment, repayment_id)
+    if repayment is not None and not actor.is_system:
+        limit = reversal_days(session)
+        if repayment_age_days(repayment, on) > limit:
+            raise SecondPersonRequired(
+                actor, f"repayment {repayment_id} is more than {limit} days old; its reversal "
+                       "must be proposed and approved by a different user")
+    return _reverse(session, actor=actor, repayment_id=repayment_id, reason=reason, on=on,
+                    proposed_by=actor.name)
+
+
+def reverse_approved(session: Session, *, actor: Actor, repayment_id: int, reason: str,
+                     on: date, proposed_by: str) -> RepaymentReversal:
+    """Post a reversal another user proposed (called by `ledger.approvals.approve`)."""
+    return _reverse(session, actor=actor, repayment_id=repayment_id, reason=reason, on=on,
+                    proposed_by=proposed_by)
+
+
+def _reverse(session: Session, *, actor: Actor, repayment_id: int, reason: str, on: date,
+             proposed_by: str) -> RepaymentReversal:
+    if proposed_by != actor.name:
+        reason = f"{reason} (proposed by {proposed_by})"
     lock_chain(session)
     repayment = session.get(Repayment, repayment_id)
     if repayment is None:

@@ -1,14 +1,19 @@
-"""Writing a loan off (loan-loss debit, portfolio credit) and recoveries after it."""
+"""Writing a loan off (loan-loss debit, portfolio credit) and recoveries after it.
+
+A write-off needs two people: `ledger.approvals` queues the proposal and posts it through
+`post_write_off` when a different user approves.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ledger.accounts import AccountRole, account_for
-from ledger.actor import Actor, Permission
+from ledger.actor import Actor, Permission, SecondPersonRequired
 from ledger.db.tables import Loan, core_table
 from ledger.journal import Line, lock_chain, post_entry
 from ledger.money import Money, get_currency
@@ -17,18 +22,19 @@ from ledger.services.loan_book import get_loan, load_state
 from ledger.services.loans import log_event
 from ledger.services.unit import transactional
 
-__all__ = ["record_recovery", "recoverable", "write_off_loan"]
+__all__ = [
+    "WrittenOff",
+    "post_write_off",
+    "record_recovery",
+    "recoverable",
+    "write_off_amount",
+    "write_off_loan",
+]
 
 
-@transactional
-def write_off_loan(session: Session, *, actor: Actor, loan_id: int, on: date, today: date,
-                   reason: str) -> Money:
-    """Write off an active loan's outstanding principal; returns the amount written off."""
-    actor.require(Permission.WRITE_OFF)
-    if not reason.strip():
-        raise ServiceError("say why the loan is written off", field="reason")
-    lock_chain(session)
-    loan = get_loan(session, loan_id, lock=True)
+def write_off_amount(session: Session, loan: Loan, *, on: date, today: date) -> Money:
+    """What writing the loan off on `on` would remove (its outstanding principal), or a
+    ServiceError saying why it cannot be written off."""
     if loan.status != "active":
         raise ServiceError(f"loan {loan.ref} is {loan.status}; only active loans are written "
                            "off", field="loan")
@@ -40,18 +46,57 @@ def write_off_loan(session: Session, *, actor: Actor, loan_id: int, on: date, to
     last = max((a.payment.paid_on for a in state.allocations), default=None)
     if last is not None and on < last:
         raise ServiceError(f"a payment was received on {last}, after {on}", field="on")
-    amount = Money(state.outstanding_principal, get_currency(loan.currency))
+    return Money(state.outstanding_principal, get_currency(loan.currency))
+
+
+@dataclass(frozen=True, slots=True)
+class WrittenOff:
+    """A posted write-off: the amount and its journal entry."""
+
+    amount: Money
+    entry_id: int
+
+
+def post_write_off(session: Session, *, actor: Actor, loan_id: int, on: date, today: date,
+                   reason: str, proposed_by: str) -> WrittenOff:
+    """Post an approved write-off (called by `ledger.approvals.approve` inside its use case)."""
+    lock_chain(session)
+    loan = get_loan(session, loan_id, lock=True)
+    amount = write_off_amount(session, loan, on=on, today=today)
+    assert loan.id is not None
     loss = account_for(session, AccountRole.LOAN_LOSS_EXPENSE, fund_id=loan.fund_id)
     portfolio = account_for(session, AccountRole.LOAN_PORTFOLIO, fund_id=loan.fund_id)
     assert loss.id is not None and portfolio.id is not None
-    post_entry(session, kind="write_off", occurred_on=on, by=actor.name, loan_id=loan.id,
-               memo=f"Loan {loan.ref} written off: {reason}",
-               lines=[Line(loss.id, amount, loan_id=loan.id),
-                      Line(portfolio.id, -amount, loan_id=loan.id, component="principal")])
+    approved = "" if proposed_by == actor.name else f" (proposed by {proposed_by})"
+    entry = post_entry(session, kind="write_off", occurred_on=on, by=actor.name,
+                       loan_id=loan.id, memo=f"Loan {loan.ref} written off: {reason}{approved}",
+                       lines=[Line(loss.id, amount, loan_id=loan.id),
+                              Line(portfolio.id, -amount, loan_id=loan.id,
+                                   component="principal")])
     loan.written_off_on = on
     log_event(session, loan, event="written_off", on=on, by=actor.name, status="written_off",
-              note=f"{amount}: {reason}")
-    return amount
+              note=f"{amount}: {reason}{approved}")
+    assert entry.id is not None
+    return WrittenOff(amount, entry.id)
+
+
+@transactional
+def write_off_loan(session: Session, *, actor: Actor, loan_id: int, on: date, today: date,
+                   reason: str) -> Money:
+    """Write off an active loan's outstanding principal at once; returns the amount.
+
+    Every write-off needs a second person, so only the internal SYSTEM actor posts directly;
+    users propose one (`ledger.approvals.propose_write_off`) and another user approves it.
+    """
+    actor.require(Permission.WRITE_OFF)
+    if not reason.strip():
+        raise ServiceError("say why the loan is written off", field="reason")
+    if not actor.is_system:
+        raise SecondPersonRequired(actor, "every write-off is proposed by one user and "
+                                          "approved by another (propose it, then an approver "
+                                          "approves it)")
+    return post_write_off(session, actor=actor, loan_id=loan_id, on=on, today=today,
+                          reason=reason, proposed_by=actor.name).amount
 
 
 def recoverable(session: Session, loan: Loan) -> Money:

@@ -21,9 +21,14 @@ from ledger.services.errors import ServiceError
 from tui.commands.errors import CliError, fail
 
 __all__ = [
+    "EXIT_BUSY",
     "EXIT_REFUSED",
     "Cli",
+    "acting_actor",
+    "demo_banner",
+    "echo_demo_banner",
     "get_cli",
+    "is_demo_ledger",
     "ledger_session",
     "open_engine",
     "refuse",
@@ -31,6 +36,10 @@ __all__ = [
 ]
 
 EXIT_REFUSED = 3
+EXIT_BUSY = 2
+BUSY_TIMEOUT_ENV = "FSF_BUSY_TIMEOUT_MS"  # how long to wait for another program's write lock
+BUSY_MESSAGE = "the ledger is in use by another program; try again in a moment"
+DEMO_BANNER = "DEMO ledger: invented families and figures, for training only"
 T = TypeVar("T")
 
 
@@ -41,6 +50,7 @@ class Cli:
     db: str | None = None
     user: str | None = None
     today: date = field(default_factory=date.today)
+    actor: Actor | None = None  # who signed in, asked once per invocation
 
 
 def get_cli(ctx: typer.Context) -> Cli:
@@ -68,11 +78,14 @@ def open_engine(cli: Cli, command: str, *, create: bool = False) -> sa.Engine:
             fail(command, CliError("--db", f"no ledger at {path}; create one with `fsf init` "
                                    "or `fsf demo`"))
         path.parent.mkdir(parents=True, exist_ok=True)
-    engine = make_engine(url)
+    busy = os.environ.get(BUSY_TIMEOUT_ENV)
+    engine = make_engine(url, busy_timeout_ms=int(busy)) if busy else make_engine(url)
     if not create:
         try:
             current = current_revision(engine)
         except sa.exc.OperationalError as exc:
+            if is_busy(exc):
+                fail(command, CliError("busy", BUSY_MESSAGE, status=EXIT_BUSY))
             fail(command, CliError("--db", f"cannot open the ledger: {exc.orig}"))
         if current is None:
             fail(command, CliError("--db", "this database holds no ledger; run `fsf init`"))
@@ -88,9 +101,21 @@ def ledger_session(cli: Cli, command: str) -> Iterator[Session]:
     engine = open_engine(cli, command)
     try:
         with Session(engine, expire_on_commit=False) as session:
+            cli.today = ledger_today(session, cli.today)
             yield session
+    except sa.exc.OperationalError as exc:
+        if not is_busy(exc):
+            raise
+        fail(command, CliError("busy", BUSY_MESSAGE, status=EXIT_BUSY))
     finally:
         engine.dispose()
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether a database error means another program holds SQLite's write lock."""
+    text = str(getattr(exc, "orig", exc)).lower()
+    return isinstance(exc, sa.exc.OperationalError) and (
+        "database is locked" in text or "database is busy" in text)
 
 
 def refuse(command: str, exc: PermissionDenied) -> NoReturn:
@@ -106,6 +131,23 @@ def run(command: str, action: Callable[[], T]) -> T:
         refuse(command, exc)
     except ServiceError as exc:
         fail(command, CliError(exc.field or "error", exc.message))
+    except sa.exc.OperationalError as exc:
+        if not is_busy(exc):
+            raise
+        fail(command, CliError("busy", BUSY_MESSAGE, status=EXIT_BUSY))
+
+
+def ledger_today(session: Session, today: date) -> date:
+    """The day a command works on: FSF_TODAY when set; a demo ledger's own "today" (the day
+    its story stops, 2009-06-30); otherwise the calendar's today."""
+    if os.environ.get("FSF_TODAY"):
+        return today
+    from ledger.services.setup import ledger_facts
+
+    facts = ledger_facts(session)
+    if facts.get("demo") == "true" and facts.get("demo_as_of"):
+        return date.fromisoformat(facts["demo_as_of"])
+    return today
 
 
 def env_today() -> date:
@@ -114,8 +156,31 @@ def env_today() -> date:
     return date.fromisoformat(value) if value else date.today()
 
 
-def acting_actor(cli: Cli, session: Session) -> Actor:
-    """Who this command acts as; see `tui.commands.auth`."""
-    from tui.commands.auth import authenticate
+def acting_actor(cli: Cli, session: Session, command: str = "login") -> Actor:
+    """Who this command acts as, signing in once per invocation (see `tui.commands.auth`);
+    a wrong name or password exits 3."""
+    if cli.actor is None:
+        from tui.commands.auth import authenticate
 
-    return authenticate(cli, session)
+        cli.actor = authenticate(cli, session, command)
+    return cli.actor
+
+
+def is_demo_ledger(session: Session) -> bool:
+    """Whether this ledger was built by `fsf demo`."""
+    from ledger.db.tables import AppMeta
+
+    row = session.get(AppMeta, "demo")
+    return row is not None and row.value == "true"
+
+
+def demo_banner(session: Session) -> str:
+    """The line every command prints on a demo ledger ("" on a real one)."""
+    return DEMO_BANNER if is_demo_ledger(session) else ""
+
+
+def echo_demo_banner(session: Session) -> None:
+    """Print the DEMO line first when the ledger is a demo; commands call this before output."""
+    banner = demo_banner(session)
+    if banner:
+        typer.echo(banner)
