@@ -1,0 +1,80 @@
+"""What every export shares: the session, who exports, the as-of date, and whether the copy is
+pseudonymised (names become stable codes, private columns are left out)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from exports.cells import Cell
+from exports.workbook import Column
+from ledger.actor import Actor
+from ledger.db.tables import utc_now
+from ledger.privacy import Pseudonyms
+
+__all__ = ["STREAM_BATCH", "Dataset", "ExportContext", "stream"]
+
+# Rows fetched per database round trip while streaming.
+STREAM_BATCH = 2_000
+
+
+@dataclass
+class ExportContext:
+    """One export run."""
+
+    session: Session
+    actor: Actor
+    as_of: date
+    pseudonyms: Pseudonyms | None = None
+    include_sensitive: bool = False
+    exported_at: datetime = field(default_factory=utc_now)
+
+    @property
+    def pseudonymised(self) -> bool:
+        """Whether names are replaced by codes in this copy."""
+        return self.pseudonyms is not None
+
+    def family(self, family_id: int | None, ref: str | None) -> str | None:
+        """How a family is named in this copy: its ref, or its code when pseudonymised."""
+        if family_id is None:
+            return None
+        return self.pseudonyms.family(int(family_id)) if self.pseudonyms else ref
+
+    def keep(self, columns: Sequence[Column]) -> tuple[Column, ...]:
+        """The columns this copy carries."""
+        return tuple(c for c in columns if not (c.private and self.pseudonymised))
+
+    def mask(self, columns: Sequence[Column]) -> Callable[[Sequence[Cell]], tuple[Cell, ...]]:
+        """A function cutting a full row down to the columns this copy carries."""
+        keep = [i for i, c in enumerate(columns) if not (c.private and self.pseudonymised)]
+        if len(keep) == len(columns):
+            return tuple
+        return lambda row: tuple(row[i] for i in keep)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A table an export writes: its title, columns, and a stream of full rows."""
+
+    title: str
+    columns: tuple[Column, ...]
+    rows: Callable[[ExportContext], Iterator[Sequence[Cell]]]
+
+    def stream(self, ctx: ExportContext) -> tuple[tuple[Column, ...], Iterator[tuple[Cell, ...]]]:
+        """The columns and rows as `ctx`'s copy carries them."""
+        cut = self.mask_for(ctx)
+        return ctx.keep(self.columns), (cut(r) for r in self.rows(ctx))
+
+    def mask_for(self, ctx: ExportContext) -> Callable[[Sequence[Cell]], tuple[Cell, ...]]:
+        """The row cutter for `ctx`."""
+        return ctx.mask(self.columns)
+
+
+def stream(ctx: ExportContext, query: sa.Select[Any]) -> Iterator[sa.Row[Any]]:
+    """Rows of a Core query fetched in batches, so memory stays flat at any ledger size."""
+    yield from ctx.session.execute(query, execution_options={"yield_per": STREAM_BATCH})

@@ -1,0 +1,118 @@
+"""`fsf export ledger|csv|collection|family`: workbooks and CSV files for auditors, donors,
+treasurers and families."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tui.commands.context import acting_actor, get_cli, ledger_session, run
+from tui.commands.errors import CliError, fail
+from tui.commands.parsing import iso_date
+
+Opt = typer.Option
+
+
+def register(app: typer.Typer) -> None:
+    """Attach the `export` command group."""
+    group = typer.Typer(help="Export the ledger as Excel workbooks or CSV.", no_args_is_help=True)
+    app.add_typer(group, name="export")
+
+    @group.command("ledger")
+    def ledger(
+        ctx: typer.Context,
+        out: Annotated[Path, Opt("--out", help="The .xlsx file to write.")],
+        as_of: Annotated[str | None, Opt("--as-of", help="YYYY-MM-DD (default today).")] = None,
+        pseudonymise: Annotated[bool, Opt(
+            "--pseudonymise", help="Codes instead of names; no private columns.")] = False,
+    ) -> None:
+        """The auditor workbook: registers, journal, ledgers, reports and a Checks sheet."""
+        from exports.ledger_book import export_ledger
+
+        cli = get_cli(ctx)
+        day = _day("--as-of", as_of, cli.today)
+        with ledger_session(cli, "export ledger") as session:
+            actor = acting_actor(cli, session, "export ledger")
+            result = run("export ledger", lambda: export_ledger(
+                session, actor=actor, as_of=day, path=out, pseudonymise=pseudonymise))
+        rows = sum(n for _, n in result.sheets)
+        typer.echo(f"Wrote {out}: {len(result.sheets)} sheets, {rows} rows, as of {day}; "
+                   f"checks {'hold' if result.checks_hold else 'FAIL'}")
+        if not result.checks_hold:
+            fail("export ledger", CliError("checks", "a check on the Checks sheet is FALSE",
+                                           status=1))
+
+    @group.command("csv")
+    def csv_table(
+        ctx: typer.Context,
+        table: Annotated[str, Opt("--table", help="families, loans, installments, payments, "
+                                  "journal, postings, accounts or villages.")],
+        out: Annotated[Path, Opt("--out", help="The .csv file to write.")],
+        as_of: Annotated[str | None, Opt("--as-of", help="YYYY-MM-DD (default today).")] = None,
+        pseudonymise: Annotated[bool, Opt("--pseudonymise")] = False,
+        include_sensitive: Annotated[bool, Opt(
+            "--include-sensitive", help="Add sensitive facts (roles that may see them).")] = False,
+    ) -> None:
+        """One table as UTF-8 CSV, text guarded against formula injection."""
+        from exports.csv_export import CSV_TABLES, export_csv
+
+        if table not in CSV_TABLES:
+            fail("export csv", CliError("--table", f"{table!r} is not one of: "
+                                        f"{', '.join(CSV_TABLES)}"))
+        cli = get_cli(ctx)
+        day = _day("--as-of", as_of, cli.today)
+        with ledger_session(cli, "export csv") as session:
+            actor = acting_actor(cli, session, "export csv")
+            count = run("export csv", lambda: export_csv(
+                session, actor=actor, table=table, path=out, as_of=day,
+                pseudonymise=pseudonymise, include_sensitive=include_sensitive))
+        typer.echo(f"Wrote {out}: {count} rows of {table}")
+
+    @group.command("collection")
+    def collection(
+        ctx: typer.Context,
+        village: Annotated[str, Opt("--village", help="The village code.")],
+        month: Annotated[str, Opt("--month", help="YYYY-MM.")],
+        out: Annotated[Path, Opt("--out", help="The .xlsx file to write.")],
+    ) -> None:
+        """A village's printable collection sheet for a month, with a blank Collected
+        column to fill in and import back."""
+        from exports.printables import export_collection_sheet
+
+        cli = get_cli(ctx)
+        with ledger_session(cli, "export collection") as session:
+            actor = acting_actor(cli, session, "export collection")
+            done = run("export collection", lambda: export_collection_sheet(
+                session, actor=actor, village_code=village, month=month, path=out,
+                as_of=cli.today))
+        typer.echo(f"Wrote {out}: {done.rows} loans to collect in {village}, {month}")
+
+    @group.command("family")
+    def family(
+        ctx: typer.Context,
+        ref: Annotated[str, typer.Argument(help="The family's ref.")],
+        out: Annotated[Path, Opt("--out", help="The .xlsx file to write.")],
+        as_of: Annotated[str | None, Opt("--as-of", help="YYYY-MM-DD (default today).")] = None,
+    ) -> None:
+        """A printable statement of one family's loans, installments and payments."""
+        from exports.printables import export_family_statement
+
+        cli = get_cli(ctx)
+        day = _day("--as-of", as_of, cli.today)
+        with ledger_session(cli, "export family") as session:
+            actor = acting_actor(cli, session, "export family")
+            done = run("export family", lambda: export_family_statement(
+                session, actor=actor, family_ref=ref, path=out, as_of=day))
+        typer.echo(f"Wrote {out}: statement of {ref} as of {day} ({done.rows} rows)")
+
+
+def _day(option: str, text: str | None, today: date) -> date:
+    if text is None:
+        return today
+    try:
+        return iso_date(option, text)
+    except CliError as exc:
+        fail("export", exc)
