@@ -1,0 +1,1 @@
+"""One module per import kind: its columns, its checker and its committer."""
