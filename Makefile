@@ -14,8 +14,12 @@ $(STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $(STAMP)
 
+DEMO_DB := .demo/ledger.sqlite
+
+# Opens the app on the demo ledger, building it on first run (about 40 s).
 run: $(STAMP)
-	$(BIN)/fsf $(ARGS)
+	test -f $(DEMO_DB) || $(BIN)/fsf --db $(DEMO_DB) demo
+	$(BIN)/fsf --db $(DEMO_DB) $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check ledger tui imports exports tests bench

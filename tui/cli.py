@@ -31,7 +31,9 @@ def build_app() -> typer.Typer:
 
         ctx.obj = Cli(db=db, user=user, today=env_today())
         if ctx.invoked_subcommand is None:
-            typer.echo(ctx.get_help())
+            from tui.app import open_app
+
+            open_app(ctx.obj)
 
     from tui.commands import register_all
 

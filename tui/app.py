@@ -1,0 +1,257 @@
+"""The FSF Ledger terminal app: `make_app(engine=..., today=..., actor=...)` builds it with
+everything injected; nothing is opened at import time.
+
+Areas are Textual MODES (one screen per file under `tui/screens/`); pages (a family, a loan,
+the new-loan form) are pushed over an area. Database work runs in thread workers with their own
+sessions; any worker failure becomes an error dialog (`report_failure`), never a crash.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, ClassVar
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState
+
+from ledger.actor import Actor, PermissionDenied
+from ledger.db import read_only
+from ledger.services.errors import ServiceError
+from tui.commands.context import Cli
+from tui.dialogs import ErrorDialog
+
+__all__ = ["AREAS", "FsfApp", "LedgerContext", "make_app", "open_app", "who_acts"]
+
+
+@dataclass
+class LedgerContext:
+    """The ledger the app works on, the day it takes as today, and who acts (None until
+    someone logs in)."""
+
+    engine: sa.Engine
+    today: date
+    actor: Actor | None
+    name: str = "FSF Ledger"
+
+    @property
+    def user(self) -> Actor:
+        """The acting user (the login screen runs before anything needs one)."""
+        assert self.actor is not None, "nobody has logged in"
+        return self.actor
+
+
+def _area(module: str, cls: str) -> Callable[[], Screen[Any]]:
+    def make() -> Screen[Any]:
+        import importlib
+
+        screen: Screen[Any] = getattr(importlib.import_module(f"tui.screens.{module}"), cls)()
+        return screen
+
+    return make
+
+
+# (mode, key, title, module, class): the top-level areas, in the order of their keys.
+AREAS: tuple[tuple[str, str, str, str, str], ...] = (
+    ("dashboard", "1", "Dashboard", "dashboard", "DashboardScreen"),
+    ("families", "2", "Families", "families", "FamiliesScreen"),
+    ("loans", "3", "Loans", "loans", "LoansScreen"),
+    ("meeting", "4", "Village meeting", "meeting", "MeetingScreen"),
+    ("villages", "5", "Villages", "villages", "VillagesScreen"),
+    ("training", "6", "Training", "training", "TrainingScreen"),
+    ("projections", "7", "Projections", "projections", "ProjectionsScreen"),
+    ("reports", "8", "Reports", "reports", "ReportsScreen"),
+    ("journal", "9", "Journal", "journal", "JournalScreen"),
+)
+_AREA_KEYS = Binding.Group("Areas", compact=True)
+
+
+class FsfApp(App[None]):
+    """FSF Ledger: families, loans, repayments, village meetings, reports, the journal."""
+
+    TITLE = "FSF Ledger"
+    CSS_PATH = "app.tcss"
+    MODES: ClassVar[dict[str, str | Callable[[], Screen[Any]]]] = {
+        mode: _area(module, cls) for mode, _, _, module, cls in AREAS
+    }
+    BINDINGS: ClassVar[list[BindingType]] = [
+        *(Binding(key, f"switch_mode('{mode}')", title, id=f"app.area.{mode}",
+                  group=_AREA_KEYS) for mode, key, title, _, _ in AREAS),
+        Binding("f1,question_mark", "help", "Help", id="app.help", key_display="F1"),
+        Binding("ctrl+t", "toggle_theme", "Light/dark", id="app.theme", show=False),
+        Binding("q,ctrl+q", "quit", "Quit", id="app.quit", key_display="q"),
+    ]
+
+    def __init__(self, ledger: LedgerContext) -> None:
+        super().__init__()
+        self.ledger = ledger
+        self.theme = "textual-dark"
+        from tui.providers import PROVIDERS
+
+        self.COMMANDS = App.COMMANDS | set(PROVIDERS)  # type: ignore[misc]
+
+    # --- sessions ------------------------------------------------------------------------
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        """A session for reading (never holds SQLite's write lock); use one per worker."""
+        with Session(read_only(self.ledger.engine), expire_on_commit=False) as session:
+            yield session
+
+    @contextmanager
+    def write_session(self) -> Iterator[Session]:
+        """A session for a use case; services commit their own transaction."""
+        with Session(self.ledger.engine, expire_on_commit=False) as session:
+            yield session
+
+    # --- start ---------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        from tui.screens.login import needs_setup
+        from tui.screens.setup import SetupScreen
+
+        with self.read_session() as session:
+            empty = needs_setup(session)
+        if empty:
+            self.push_screen(SetupScreen(), callback=lambda _: self._sign_in())
+        else:
+            self._sign_in()
+
+    def _sign_in(self) -> None:
+        from tui.screens.login import LoginScreen
+
+        if self.ledger.actor is None:
+            self.push_screen(LoginScreen(), callback=lambda _: self._start())
+        else:
+            self._start()
+
+    def _start(self) -> None:
+        """Open the first area once someone acts (after setup and login when needed)."""
+        self.switch_mode("dashboard")
+
+    def refresh_screens(self) -> None:
+        """Redraw what depends on the ledger or the user (after login or setup)."""
+        from tui.widgets.top_bar import TopBar
+
+        for bar in self.screen.query(TopBar):
+            bar.refresh_text()
+        reload = getattr(self.screen, "reload", None)
+        if callable(reload):
+            reload()
+
+    # --- failures ------------------------------------------------------------------------
+
+    def report_failure(self, error: BaseException) -> None:
+        """Show a failure as a dialog: a service's refusal with its own title and message."""
+        if isinstance(error, ServiceError):
+            self.push_screen(ErrorDialog(error.title, error.message))
+        elif isinstance(error, PermissionDenied):
+            self.push_screen(ErrorDialog("Not allowed", str(error)))
+        else:
+            self.push_screen(ErrorDialog("Something went wrong",
+                                         f"{type(error).__name__}: {error}\n\nNothing was "
+                                         "saved by this action."))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            self.report_failure(event.worker.error)
+
+    # --- actions -------------------------------------------------------------------------
+
+    def action_help(self) -> None:
+        from tui.screens.help import HelpScreen
+
+        self.push_screen(HelpScreen(self.screen))
+
+    def action_toggle_theme(self) -> None:
+        self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
+
+    def open_family(self, family_id: int) -> None:
+        """Open a family's page over the current area."""
+        from tui.screens.family import FamilyScreen
+
+        self.push_screen(FamilyScreen(family_id))
+
+    def open_loan(self, loan_id: int) -> None:
+        """Open a loan's page over the current area."""
+        from tui.screens.loan import LoanScreen
+
+        self.push_screen(LoanScreen(loan_id))
+
+    def open_village(self, village_id: int) -> None:
+        """Open a village's families and loans over the current area."""
+        from tui.screens.village import VillageScreen
+
+        self.push_screen(VillageScreen(village_id))
+
+    def new_loan(self, family_id: int) -> None:
+        """Open the new-loan form for a family."""
+        from tui.screens.new_loan import NewLoanScreen
+
+        self.push_screen(NewLoanScreen(family_id))
+
+
+def make_app(*, engine: sa.Engine, today: date, actor: Actor | None,
+             name: str | None = None) -> FsfApp:
+    """The app on `engine`, taking `today` as today, acting as `actor` (None: ask for a login
+    first). Opens nothing until it runs."""
+    return FsfApp(LedgerContext(engine=engine, today=today, actor=actor,
+                                name=name or "FSF Ledger"))
+
+
+
+def who_acts(cli: Cli, session: Session) -> Actor | None:
+    """The acting user: the demo administrator on a demo ledger, nobody yet (a login is asked)
+    on a ledger that has users, otherwise whoever --user or the account names."""
+    from tui.commands.context import acting_actor
+
+    actor = acting_actor(cli, session)
+    if actor.demo:
+        return actor
+    try:
+        from ledger.users import has_users
+    except ImportError:  # pragma: no cover - a ledger package without users
+        return actor
+    return None if has_users(session) else actor
+
+
+def open_app(cli: Cli) -> None:
+    """Run the app until the person quits."""
+    from ledger.db import current_revision, head_revision, upgrade
+    from ledger.services.setup import ledger_facts
+    from tui.commands.context import ledger_today, open_engine
+    from tui.commands.errors import CliError, fail
+
+    engine = open_engine(cli, "fsf", create=True)
+    try:
+        revision = current_revision(engine)
+    except sa.exc.OperationalError as exc:
+        fail("fsf", CliError("--db", f"cannot open the ledger: {exc.orig}"))
+    if revision is None:
+        upgrade(engine)
+    elif revision != head_revision():
+        path = engine.url.database if engine.dialect.name == "sqlite" else None
+        if not path:
+            fail("fsf", CliError("--db", f"the ledger is at schema {revision}, this program "
+                                 f"needs {head_revision()}: run `fsf db upgrade`"))
+        import shutil
+
+        engine.dispose()
+        backup = f"{path}.before-{head_revision().replace(',', '-')}.bak"
+        shutil.copyfile(path, backup)  # an older ledger is upgraded only after a backup
+        upgrade(engine)
+    with Session(engine, expire_on_commit=False) as session:
+        actor = who_acts(cli, session)
+        name = ledger_facts(session).get("ledger_name")
+        cli.today = ledger_today(session, cli.today)
+        session.rollback()
+    try:
+        make_app(engine=engine, today=cli.today, actor=actor, name=name).run()
+    finally:
+        engine.dispose()

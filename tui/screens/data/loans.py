@@ -1,0 +1,152 @@
+"""The loans list, read a page at a time, and everything a loan's page shows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from ledger.allocation import payoff_amount
+from ledger.arrears import Arrears, arrears_as_of
+from ledger.db.tables import core_table
+from ledger.money import Money, get_currency
+from ledger.services.loan_book import get_loan, load_state
+from ledger.services.writeoffs import recoverable
+
+__all__ = [
+    "InstallmentLine",
+    "LoanPage",
+    "PaymentLine",
+    "loan_count",
+    "loan_page",
+    "loan_rows",
+]
+
+
+def _filtered(query: sa.Select, status: str | None) -> sa.Select:  # type: ignore[type-arg]
+    loan = core_table("loan")
+    return query.where(loan.c.status == status) if status else query
+
+
+def loan_count(session: Session, *, status: str | None = None) -> int:
+    """How many loans the list holds (with `status`, only those)."""
+    loan = core_table("loan")
+    return int(session.execute(_filtered(sa.select(sa.func.count()).select_from(loan),
+                                         status)).scalar_one())
+
+
+def loan_rows(session: Session, offset: int, limit: int, *,
+              status: str | None = None) -> list[tuple[int, tuple[str, ...]]]:
+    """One page of the loans list, newest first: (loan id, the cells shown)."""
+    loan, fam, vil = core_table("loan"), core_table("family"), core_table("village")
+    page = _filtered(sa.select(loan.c.id).order_by(loan.c.id.desc()), status)
+    ids = page.offset(offset).limit(limit).subquery()
+    rows = session.execute(
+        sa.select(loan.c.id, loan.c.ref, fam.c.ref, fam.c.head_name_latin, vil.c.name_en,
+                  loan.c.principal_minor, loan.c.currency, loan.c.status, loan.c.disbursed_on,
+                  fam.c.head_name)
+        .join(ids, ids.c.id == loan.c.id).join(fam, fam.c.id == loan.c.family_id)
+        .join(vil, vil.c.id == fam.c.village_id).order_by(loan.c.id.desc())
+    ).all()
+    return [(int(i), (ref, fref, latin or name, village,
+                      str(Money.from_minor(int(p), cur)), status, str(disb or ""), name))
+            for i, ref, fref, latin, village, p, cur, status, disb, name in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class InstallmentLine:
+    """One installment of the schedule in force, with what was paid and its state."""
+
+    number: int
+    due_date: date
+    due: Money
+    paid: Money
+    outstanding: Money
+    state: str
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentLine:
+    """A repayment received, and its reversal if any."""
+
+    id: int
+    paid_on: date
+    amount: Money
+    received_by: str
+    reversed: str
+
+
+@dataclass(frozen=True, slots=True)
+class LoanPage:
+    """A loan's page: terms, family, schedule, payments, arrears and what closes it."""
+
+    id: int
+    ref: str
+    status: str
+    family_id: int
+    family_ref: str
+    family_name: str
+    family_name_latin: str
+    principal: Money
+    terms: str
+    disbursed_on: date | None
+    renegotiated: bool
+    installments: tuple[InstallmentLine, ...]
+    payments: tuple[PaymentLine, ...]
+    arrears: Arrears | None
+    outstanding: Money
+    payoff: Money
+    recoverable: Money | None
+
+
+def _state(due_date: date, outstanding: Money, paid_on_time: bool, as_of: date) -> str:
+    if not outstanding:
+        return "paid" if paid_on_time else "paid late"
+    if due_date < as_of:
+        return "OVERDUE"
+    return "due" if due_date.year == as_of.year and due_date.month == as_of.month else ""
+
+
+def loan_page(session: Session, *, loan_id: int, as_of: date) -> LoanPage:
+    """Everything the loan's page shows, replayed as of `as_of`."""
+    loan = get_loan(session, loan_id)
+    cur = get_currency(loan.currency)
+    fam = session.execute(sa.select(core_table("family")).where(
+        core_table("family").c.id == loan.family_id)).one()
+    money = lambda d: Money(d, cur)  # noqa: E731
+    installments: tuple[InstallmentLine, ...] = ()
+    arrears, outstanding, payoff = None, Money.zero(cur), Money.zero(cur)
+    if loan.status in ("active", "closed", "written_off"):
+        state = load_state(session, loan)
+        installments = tuple(
+            InstallmentLine(i.number, i.due_date, money(i.due.parts.total), money(i.paid.total),
+                            money(i.outstanding.total),
+                            _state(i.due_date, money(i.outstanding.total), i.paid_on_time, as_of))
+            for i in state.installments)
+        outstanding = money(state.outstanding_principal)
+        if loan.status == "active":
+            arrears = arrears_as_of(state, as_of)
+            payoff = money(payoff_amount(state, as_of))
+    rp, rr = core_table("repayment"), core_table("repayment_reversal")
+    pays = tuple(
+        PaymentLine(int(r.id), r.paid_on, Money.from_minor(int(r.amount_minor), r.currency),
+                    r.received_by, r.reason or "")
+        for r in session.execute(
+            sa.select(rp.c.id, rp.c.paid_on, rp.c.amount_minor, rp.c.currency, rp.c.received_by,
+                      rr.c.reason).outerjoin(rr, rr.c.repayment_id == rp.c.id)
+            .where(rp.c.loan_id == loan_id).order_by(rp.c.paid_on, rp.c.id)).all())
+    every = f"every {loan.every} {loan.unit}s" if loan.every > 1 else f"{loan.unit}ly"
+    terms = (f"{loan.rate.normalize():f} % a {loan.rate_period}, {loan.method}, "
+             f"{loan.repayments} × {every}")
+    assert loan.id is not None
+    return LoanPage(
+        id=loan.id, ref=loan.ref, status=loan.status, family_id=loan.family_id,
+        family_ref=fam.ref, family_name=fam.head_name,
+        family_name_latin=fam.head_name_latin or fam.head_name,
+        principal=Money.from_minor(loan.principal_minor, cur), terms=terms,
+        disbursed_on=loan.disbursed_on, renegotiated=loan.renegotiated,
+        installments=installments, payments=pays, arrears=arrears, outstanding=outstanding,
+        payoff=payoff,
+        recoverable=recoverable(session, loan) if loan.status == "written_off" else None)

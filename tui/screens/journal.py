@@ -1,0 +1,101 @@
+"""The journal, newest entry first (paged from the database), with the selected entry's
+postings and who made it; `v` runs the integrity check in a worker and shows its result."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import Static
+
+from ledger.verify import VerifyReport, verify_ledger
+from tui.screens.base import LedgerScreen
+from tui.screens.data.journal import entry_count, entry_postings, entry_rows
+from tui.widgets.paged_table import Column, FunctionSource, PagedTable
+
+__all__ = ["JournalScreen"]
+
+COLUMNS = (Column("Seq", 6, right=True), Column("Date", 10), Column("Kind", 12),
+           Column("Amount", 12, right=True), Column("By", 10), Column("Memo"))
+
+
+class JournalScreen(LedgerScreen):
+    """Journal entries and the ledger's integrity check."""
+
+    AREA = "Journal"
+    CSS_PATH = "journal.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("v", "verify", "Verify", id="journal.verify"),
+    ]
+
+    class PostingsLoaded(Message):
+        """The highlighted entry's postings were read."""
+
+        def __init__(self, entry_id: int, rows: list[tuple[str, str, str, str]]) -> None:
+            self.entry_id, self.rows = entry_id, rows
+            super().__init__()
+
+    class LedgerVerified(Message):
+        """The integrity check finished."""
+
+        def __init__(self, report: VerifyReport) -> None:
+            self.report = report
+            super().__init__()
+
+    def body(self) -> ComposeResult:
+        yield PagedTable(COLUMNS, FunctionSource(entry_count, entry_rows), id="journal-table")
+        yield Static("", id="journal-postings")
+        yield Static("v: verify the hash chain, the balances and the cash", id="journal-verify")
+
+    def on_mount(self) -> None:
+        self.query_one(PagedTable).focus()
+
+    def reload(self) -> None:
+        """Read the journal again."""
+        self.query_one(PagedTable).reload()
+
+    @on(PagedTable.RowHighlighted, "#journal-table")
+    def _highlighted(self, event: PagedTable.RowHighlighted) -> None:
+        self._postings(event.key)
+
+    @work(thread=True, exclusive=True, group="journal-postings", exit_on_error=False)
+    def _postings(self, entry_id: int) -> None:
+        with self.fsf.read_session() as session:
+            rows = entry_postings(session, entry_id)
+        self.post_message(self.PostingsLoaded(entry_id, rows))
+
+    @on(PostingsLoaded)
+    def _show_postings(self, event: PostingsLoaded) -> None:
+        table = Table("Account", "Debit", "Credit", "For", box=None, expand=True,
+                      padding=(0, 1))
+        table.columns[1].justify = table.columns[2].justify = "right"
+        for row in event.rows:
+            table.add_row(*row)
+        self.query_one("#journal-postings", Static).update(table)
+
+    def action_verify(self) -> None:
+        self.query_one("#journal-verify", Static).update("Verifying the ledger… (you can "
+                                                         "keep working)")
+        self._verify()
+
+    @work(thread=True, exclusive=True, group="journal-verify", exit_on_error=False)
+    def _verify(self) -> None:
+        with self.fsf.read_session() as session:
+            report = verify_ledger(session)
+        self.post_message(self.LedgerVerified(report))
+
+    @on(LedgerVerified)
+    def _verified(self, event: LedgerVerified) -> None:
+        r = event.report
+        text = Text()
+        text.append("Ledger verified" if r.ok else "Ledger check FAILED",
+                    style="bold green" if r.ok else "bold red")
+        text.append(f" — {r.entries} entries, last {r.last_seq}, hash {r.last_hash[:16]}…")
+        for c in r.checks:
+            text.append(f"\n{'OK  ' if c.ok else 'FAIL'} {c.name}: {c.detail}")
+        self.query_one("#journal-verify", Static).update(text)

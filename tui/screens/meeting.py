@@ -1,0 +1,237 @@
+"""Village meeting: pick a village and a month, see its collection sheet, type what each
+family paid in one pass (Tab or Enter moves down), review the totals, and post every payment
+in one transaction (all or nothing)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.widgets import Input, Label, Select, Static
+
+from ledger.money import Money
+from tui.dialogs import ConfirmDialog
+from tui.screens.base import LedgerScreen
+from tui.screens.data.meeting import SheetLine, collection_lines, villages_with_loans
+from tui.widgets.cells import fit
+
+__all__ = ["MeetingScreen", "post_meeting"]
+
+
+@dataclass(frozen=True, slots=True)
+class _Paid:
+    line: SheetLine
+    amount: Money
+
+
+def post_meeting(session, *, actor, paid: list[_Paid], on: date, today: date) -> int:  # type: ignore[no-untyped-def]
+    """Record every payment of the meeting in one transaction; returns how many."""
+    from ledger.services.repayments import record_repayment
+    from ledger.services.unit import use_case
+
+    with use_case(session):
+        for p in paid:
+            record_repayment(session, actor=actor, loan_id=p.line.loan_id, amount=p.amount,
+                             paid_on=on, today=today, note="village meeting")
+    return len(paid)
+
+
+class MeetingScreen(LedgerScreen):
+    """The collection sheet, typed in and posted at once."""
+
+    AREA = "Village meeting"
+    CSS_PATH = "meeting.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "post", "Post all", id="meeting.post", priority=True),
+        Binding("f6", "fill_expected", "Fill expected", id="meeting.fill"),
+    ]
+
+    class VillagesLoaded(Message):
+        """The villages with active loans were read."""
+
+        def __init__(self, villages: list[tuple[int, str, str, int]]) -> None:
+            self.villages = villages
+            super().__init__()
+
+    class SheetLoaded(Message):
+        """A village's collection sheet was read."""
+
+        def __init__(self, village_id: int, lines: list[SheetLine]) -> None:
+            self.village_id, self.lines = village_id, lines
+            super().__init__()
+
+    class MeetingPosted(Message):
+        """The meeting's payments were posted."""
+
+        def __init__(self, count: int, total: Money) -> None:
+            self.count, self.total = count, total
+            super().__init__()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[SheetLine] = []
+        self.village_names: dict[int, str] = {}
+
+    def body(self) -> ComposeResult:
+        today = self.ctx.today
+        with Horizontal(id="meeting-pick"):
+            yield Select[int]([], prompt="Village", id="meeting-village", compact=True)
+            yield Label(" Month ")
+            yield Input(f"{today:%Y-%m}", id="meeting-month", compact=True)
+            yield Label(" Paid on ")
+            yield Input(today.isoformat(), id="meeting-date", compact=True)
+        yield Static("", id="meeting-header")
+        yield VerticalScroll(id="meeting-rows")
+        yield Static("", id="meeting-totals")
+
+    def on_mount(self) -> None:
+        self._villages()
+
+    def reload(self) -> None:
+        """Read the villages again."""
+        self._villages()
+
+    @work(thread=True, exit_on_error=False)
+    def _villages(self) -> None:
+        with self.fsf.read_session() as session:
+            rows = villages_with_loans(session)
+        self.post_message(self.VillagesLoaded(rows))
+
+    @on(VillagesLoaded)
+    def _villages_loaded(self, event: VillagesLoaded) -> None:
+        select = self.query_one("#meeting-village", Select)
+        self.village_names = {vid: en for vid, en, _, _ in event.villages}
+        select.set_options([(f"{en} ({n} loans) {kh}", vid) for vid, en, kh, n in event.villages])
+        select.focus()
+
+    def _month(self) -> tuple[int, int] | None:
+        text = self.query_one("#meeting-month", Input).value.strip()
+        try:
+            day = date.fromisoformat(f"{text}-01")
+        except ValueError:
+            return None
+        return day.year, day.month
+
+    @on(Select.Changed, "#meeting-village")
+    @on(Input.Submitted, "#meeting-month")
+    def _pick(self) -> None:
+        village = self.query_one("#meeting-village", Select).value
+        month = self._month()
+        if isinstance(village, int) and month is not None:
+            self.query_one("#meeting-header", Static).update("reading the sheet…")
+            self._sheet(village, *month)
+
+    @work(thread=True, exclusive=True, group="meeting-sheet", exit_on_error=False)
+    def _sheet(self, village_id: int, year: int, month: int) -> None:
+        with self.fsf.read_session() as session:
+            lines = collection_lines(session, village_id=village_id, year=year, month=month,
+                                     as_of=self.ctx.today)
+        self.post_message(self.SheetLoaded(village_id, lines))
+
+    @on(SheetLoaded)
+    async def _sheet_loaded(self, event: SheetLoaded) -> None:
+        self.lines = event.lines
+        rows = self.query_one("#meeting-rows", VerticalScroll)
+        await rows.remove_children()
+        self.query_one("#meeting-header", Static).update(
+            fit("Family", 8) + " " + fit("Name", 18) + " " + fit("Due", 10, right=True) + " "
+            + fit("Overdue", 10, right=True) + "  Paid")
+        widgets = []
+        for n, line in enumerate(event.lines):
+            row = Horizontal(
+                Label(fit(line.family_ref, 8) + " " + fit(line.name_latin, 18) + " "
+                      + fit(str(line.due), 10, right=True) + " "
+                      + fit(str(line.overdue) if line.overdue else "", 10, right=True) + " "),
+                Input(id=f"meeting-paid-{n}", compact=True, classes="meeting-paid",
+                      placeholder="0"),
+                Label(" " + line.name, classes="meeting-khmer"),
+                classes="meeting-row")
+            widgets.append(row)
+        await rows.mount_all(widgets)
+        if widgets:
+            self.query_one("#meeting-paid-0", Input).focus()
+        self._totals()
+
+    def _typed(self) -> tuple[list[_Paid], list[str]]:
+        paid, problems = [], []
+        for n, line in enumerate(self.lines):
+            text = self.query_one(f"#meeting-paid-{n}", Input).value.strip()
+            if not text:
+                continue
+            try:
+                value = Money.parse(text, line.payoff.currency)
+            except (ValueError, TypeError) as exc:
+                problems.append(f"{line.family_ref}: {exc}")
+                continue
+            if value.amount < 0 or value > line.payoff:
+                problems.append(f"{line.family_ref}: {value} is more than the payoff "
+                                f"{line.payoff}")
+            elif value.amount > 0:
+                paid.append(_Paid(line, value))
+        return paid, problems
+
+    def _totals(self) -> None:
+        paid, problems = self._typed()
+        if not self.lines:
+            self.query_one("#meeting-totals", Static).update("No active loans to collect.")
+            return
+        cur = self.lines[0].due.currency
+        expected = sum((x.expected.amount for x in self.lines), Money.zero(cur).amount)
+        got = sum((p.amount.amount for p in paid), Money.zero(cur).amount)
+        text = (f"Expected {Money(expected, cur)}   typed {Money(got, cur)} from {len(paid)} "
+                f"families   ctrl+s posts all")
+        if problems:
+            text += "\n" + "\n".join(problems)
+        self.query_one("#meeting-totals", Static).update(text)
+
+    @on(Input.Changed, ".meeting-paid")
+    def _changed(self) -> None:
+        self._totals()
+
+    @on(Input.Submitted, ".meeting-paid")
+    def _next_row(self, event: Input.Submitted) -> None:
+        self.focus_next()
+
+    def action_fill_expected(self) -> None:
+        for n, line in enumerate(self.lines):
+            field = self.query_one(f"#meeting-paid-{n}", Input)
+            if not field.value.strip() and line.expected:
+                field.value = line.expected.plain()
+
+    @work(exclusive=True, group="meeting-post", exit_on_error=False)
+    async def action_post(self) -> None:
+        paid, problems = self._typed()
+        if problems or not paid:
+            self.notify("\n".join(problems) or "Nothing typed to post.", severity="warning")
+            return
+        try:
+            on_day = date.fromisoformat(self.query_one("#meeting-date", Input).value.strip())
+        except ValueError:
+            self.notify("Paid on: write the date as YYYY-MM-DD", severity="error")
+            return
+        total = Money(sum((p.amount.amount for p in paid), Money.zero("KHR").amount), "KHR")
+        village = self.query_one("#meeting-village", Select).value
+        name = f"in {self.village_names[village]}" if isinstance(village, int) else ""
+        if await self.app.push_screen_wait(ConfirmDialog(
+                "Post this meeting?", f"Post {len(paid)} repayments totalling {total} {name}, "
+                                      f"paid on {on_day}, in one transaction.", confirm="Post")):
+            self._post(paid, on_day, total)
+
+    @work(thread=True, exclusive=True, group="meeting-save", exit_on_error=False)
+    def _post(self, paid: list[_Paid], on_day: date, total: Money) -> None:
+        with self.fsf.write_session() as session:
+            count = post_meeting(session, actor=self.ctx.user, paid=paid, on=on_day,
+                                 today=self.ctx.today)
+        self.post_message(self.MeetingPosted(count, total))
+
+    @on(MeetingPosted)
+    def _posted(self, event: MeetingPosted) -> None:
+        self.notify(f"Posted {event.count} repayments, {event.total}.", title="Saved",
+                    timeout=8)
+        self._pick()

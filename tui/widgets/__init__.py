@@ -1,0 +1,1 @@
+"""Widgets the screens share: the top bar, the paged table, charts and money cells."""
