@@ -14,9 +14,12 @@ from sqlalchemy.orm import Session
 from sqlmodel import col
 
 from ledger.actor import Actor, Role
+from ledger.approvals import approve, propose_write_off
 from ledger.db.tables import Family, Loan, LoanSchedule, ScheduleInstallment, Village
+from ledger.demo.households import build_households
 from ledger.demo.plan import build_plan
 from ledger.demo.records import DemoGrant, DemoLoan, DemoPlan, DemoRepayment, PaymentKind
+from ledger.demo.training import build_training
 from ledger.money import KHR, USD, Money
 from ledger.services.errors import ServiceError
 from ledger.services.families import DebtInput, FamilyInput, register_family
@@ -24,14 +27,16 @@ from ledger.services.funds import ForeignAmount, pay_grant, receive_capital
 from ledger.services.loans import apply_for_loan, approve_loan, disburse_loan
 from ledger.services.repayments import payoff_quote, record_repayment
 from ledger.services.reschedule import reschedule_loan
-from ledger.services.setup import DEFAULT_FUND, setup_ledger
+from ledger.services.setup import DEFAULT_FUND, set_fact, setup_ledger
 from ledger.services.unit import use_case
-from ledger.services.writeoffs import record_recovery, write_off_loan
+from ledger.services.writeoffs import record_recovery
 
-__all__ = ["DEMO_ACTOR", "DemoSummary", "build_demo"]
+__all__ = ["DEMO_ACTOR", "DEMO_APPROVER", "DemoSummary", "build_demo"]
 
 DEMO_ACTOR = Actor("demo-admin", frozenset({Role.ADMINISTRATOR, Role.OFFICER, Role.APPROVER}),
                    demo=True)
+# Write-offs need a second person, so the demo's are approved by a second demo user.
+DEMO_APPROVER = Actor("demo-approver", frozenset({Role.APPROVER}), demo=True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,9 +143,8 @@ class _Builder:
                     s, actor=a, loan_id=ids[r.loan_ref], on=r.rescheduled_on, today=today,
                     repayments=r.repayments, first_due_on=r.first_due_on, reason=r.reason)))
             if (w := story.write_off) is not None:
-                out.append((w.written_off_on, 7, n, lambda w=w: write_off_loan(  # type: ignore[misc]
-                    s, actor=a, loan_id=ids[w.loan_ref], on=w.written_off_on, today=today,
-                    reason=w.reason)))
+                out.append((w.written_off_on, 7, n, partial(
+                    self.write_off, ids, w.loan_ref, w.written_off_on, w.reason)))
             if (rc := story.recovery) is not None:
                 out.append((rc.recovered_on, 8, n, lambda rc=rc: record_recovery(  # type: ignore[misc]
                     s, actor=a, loan_id=ids[rc.loan_ref], amount=_riel(rc.amount),
@@ -148,6 +152,12 @@ class _Builder:
         for n, g in enumerate(plan.grants):
             out.append((g.paid_on, 9, n, partial(self.grant, g)))
         return sorted(out, key=lambda e: (e[0], e[1], e[2]))
+
+    def write_off(self, ids: dict[str, int], ref: str, on: date, reason: str) -> None:
+        pending = propose_write_off(self.s, actor=DEMO_ACTOR, loan_id=ids[ref], on=on,
+                                    today=self.today, reason=reason)
+        assert pending.id is not None
+        approve(self.s, actor=DEMO_APPROVER, approval_id=pending.id, today=self.today)
 
     def approve(self, ref: str, on: date) -> None:
         approve_loan(self.s, actor=DEMO_ACTOR, loan_id=self.loan_ids[ref], on=on,
@@ -185,9 +195,13 @@ def build_demo(session: Session, *, seed: int = 2008) -> DemoSummary:
 def _build(session: Session, plan: DemoPlan) -> DemoSummary:
     setup_ledger(session, actor=DEMO_ACTOR, name="Svay Rieng (demo)", province="Svay Rieng",
                  demo=True)
+    set_fact(session, "demo_as_of", plan.as_of.isoformat())
     builder = _Builder(session, plan)
     for _day, _order, _n, event in builder.events():
         event()
+    build_training(session, plan, actor=DEMO_ACTOR, family_ids=builder.family_ids,
+                   loan_ids=builder.loan_ids)
+    build_households(session, plan, actor=DEMO_ACTOR, family_ids=builder.family_ids)
     disbursed = session.execute(sa.select(sa.func.sum(col(Loan.principal_minor))).where(
         col(Loan.disbursed_on).is_not(None))).scalar_one()
     return DemoSummary(len(builder.family_ids), len(builder.loan_ids), builder.repayments,

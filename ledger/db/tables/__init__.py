@@ -10,6 +10,15 @@ from ledger.db.tables.base import MINOR, NAMING_CONVENTION, DecimalText, UTCDate
 from ledger.db.tables.families import Family, FamilyBase, FamilyMember, InformalDebt, SensitiveFact
 from ledger.db.tables.fund_events import CapitalReceipt, GrantPayment
 from ledger.db.tables.funds import ACCOUNT_KINDS, Account, CashBox, Fund
+from ledger.db.tables.households import (
+    EXPENSE_CATEGORIES,
+    INCOME_CATEGORIES,
+    LINE_KINDS,
+    MONTH_COLUMNS,
+    HouseholdGrid,
+    HouseholdLine,
+)
+from ledger.db.tables.imports import ImportBatch, ImportRef
 from ledger.db.tables.journal import COMPONENTS, ENTRY_KINDS, GENESIS_HASH, JournalEntry, Posting
 from ledger.db.tables.loans import (
     LOAN_STATUSES,
@@ -22,7 +31,17 @@ from ledger.db.tables.loans import (
 from ledger.db.tables.meta import AppMeta
 from ledger.db.tables.places import Commune, District, Province, Village
 from ledger.db.tables.repayments import Repayment, RepaymentReversal
+from ledger.db.tables.reserve import DEFAULT_RESERVE_RATES, ReserveRate
 from ledger.db.tables.schedules import LoanSchedule, ScheduleInstallment
+from ledger.db.tables.training import (
+    ENROLLMENT_STATUSES,
+    SKILLS,
+    VISIT_ACTIVITIES,
+    Course,
+    Enrollment,
+    FollowUpVisit,
+)
+from ledger.db.tables.users import APPROVAL_KINDS, PendingApproval, User, UserEvent
 
 
 def core_table(name: str) -> sa.Table:
@@ -41,29 +60,51 @@ APPEND_ONLY_TABLES: tuple[str, ...] = (
     "schedule_installment",
     "capital_receipt",
     "grant_payment",
+    "follow_up_visit",
+    "user_event",
+    "import_batch",
+    "import_ref",
+    "household_grid",
+    "household_line",
 )
 
 __all__ = [
     "ACCOUNT_KINDS",
     "APPEND_ONLY_TABLES",
+    "APPROVAL_KINDS",
     "COMPONENTS",
+    "DEFAULT_RESERVE_RATES",
+    "ENROLLMENT_STATUSES",
     "ENTRY_KINDS",
+    "EXPENSE_CATEGORIES",
     "GENESIS_HASH",
+    "INCOME_CATEGORIES",
+    "LINE_KINDS",
     "LOAN_STATUSES",
     "MINOR",
+    "MONTH_COLUMNS",
     "NAMING_CONVENTION",
+    "SKILLS",
+    "VISIT_ACTIVITIES",
     "Account",
     "AppMeta",
     "CapitalReceipt",
     "CashBox",
     "Commune",
+    "Course",
     "DecimalText",
     "District",
+    "Enrollment",
     "Family",
     "FamilyBase",
     "FamilyMember",
+    "FollowUpVisit",
     "Fund",
     "GrantPayment",
+    "HouseholdGrid",
+    "HouseholdLine",
+    "ImportBatch",
+    "ImportRef",
     "InformalDebt",
     "JournalEntry",
     "Loan",
@@ -72,13 +113,17 @@ __all__ = [
     "LoanProduct",
     "LoanProductBase",
     "LoanSchedule",
+    "PendingApproval",
     "Posting",
     "Province",
     "Repayment",
     "RepaymentReversal",
+    "ReserveRate",
     "ScheduleInstallment",
     "SensitiveFact",
     "UTCDateTime",
+    "User",
+    "UserEvent",
     "Village",
     "core_table",
     "utc_now",
