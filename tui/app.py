@@ -84,6 +84,8 @@ class FsfApp(App[None]):
         *(Binding(key, f"switch_mode('{mode}')", title, id=f"app.area.{mode}",
                   group=_AREA_KEYS) for mode, key, title, _, _ in AREAS),
         Binding("f1,question_mark", "help", "Help", id="app.help", key_display="F1"),
+        Binding("e", "export", "Export", id="app.export"),
+        Binding("i", "import", "Import", id="app.import"),
         Binding("ctrl+t", "toggle_theme", "Light/dark", id="app.theme", show=False),
         Binding("q,ctrl+q", "quit", "Quit", id="app.quit", key_display="q"),
     ]
@@ -171,6 +173,20 @@ class FsfApp(App[None]):
 
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
+
+    def action_export(self) -> None:
+        """Open the export page (a workbook, a printable or a CSV file)."""
+        from tui.screens.export import ExportScreen
+
+        if self.ledger.actor is not None and not isinstance(self.screen, ExportScreen):
+            self.push_screen(ExportScreen())
+
+    def action_import(self) -> None:
+        """Open the import page (families, loans or repayments from a spreadsheet)."""
+        from tui.screens.import_ import ImportScreen
+
+        if self.ledger.actor is not None and not isinstance(self.screen, ImportScreen):
+            self.push_screen(ImportScreen())
 
     def open_family(self, family_id: int) -> None:
         """Open a family's page over the current area."""

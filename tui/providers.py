@@ -1,5 +1,6 @@
 """Command palette (ctrl+p) providers: open a family, a loan or a village, start a new loan
-for a family, or go to any area. Candidates are read in a thread, never on the UI thread."""
+for a family, export or import a file, or go to any area. Candidates are read in a thread,
+never on the UI thread."""
 
 from __future__ import annotations
 
@@ -52,6 +53,28 @@ class AreasProvider(Provider):
             text = f"Go to {title}"
             if (score := matcher.match(text)) > 0:
                 yield Hit(score, matcher.highlight(text), partial(self.app.switch_mode, mode),
+                          help=f"key {key}")
+
+
+# (text, app action, key): the pages that move files in and out of the ledger.
+_TRANSFERS = (
+    ("Export… (workbook, collection sheet, statement, CSV)", "export", "e"),
+    ("Import… (families, loans, repayments)", "import", "i"),
+)
+
+
+class TransferProvider(Provider):
+    """Export… and Import…: the file pages."""
+
+    async def discover(self) -> Hits:
+        for text, action, key in _TRANSFERS:
+            yield DiscoveryHit(text, getattr(self.app, f"action_{action}"), help=f"key {key}")
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for text, action, key in _TRANSFERS:
+            if (score := matcher.match(text)) > 0:
+                yield Hit(score, matcher.highlight(text), getattr(self.app, f"action_{action}"),
                           help=f"key {key}")
 
 
@@ -120,4 +143,4 @@ class VillageProvider(_LedgerProvider):
             yield Hit(0.55, text, partial(self.fsf.open_village, int(vid)), text=text)
 
 
-PROVIDERS = (AreasProvider, FamilyProvider, LoanProvider, VillageProvider)
+PROVIDERS = (AreasProvider, TransferProvider, FamilyProvider, LoanProvider, VillageProvider)

@@ -104,7 +104,7 @@ def family_page(session: Session, *, actor: Actor, family_id: int) -> FamilyPage
         for m in session.execute(sa.select(mem).where(mem.c.family_id == family_id)).all())
     debts = tuple(
         (d.lender_kind, Money.from_minor(int(d.outstanding_minor), d.currency),
-         f"{d.monthly_rate_pct:f} % a month" if d.monthly_rate_pct is not None else "")
+         f"{d.monthly_rate_pct.normalize():f} % a month" if d.monthly_rate_pct is not None else "")
         for d in session.execute(sa.select(debt).where(debt.c.family_id == family_id)).all())
     facts = None
     if actor.can(Permission.VIEW_SENSITIVE):
