@@ -12,7 +12,7 @@ from types import ModuleType
 from sqlalchemy.orm import Session
 
 from imports.columns import Column, match_headers, parse_rows
-from imports.kinds import families, loans, repayments
+from imports.kinds import collection, courses, enrollments, families, followups, loans, repayments
 from imports.preview import Context, ImportPreview, ImportResult, Progress, RowOutcome
 from imports.problems import FileRefused, Problem
 from imports.reader import read_table
@@ -24,9 +24,15 @@ from ledger.services.unit import use_case
 
 __all__ = ["KINDS", "columns_of", "commit", "validate"]
 
-KINDS: dict[str, ModuleType] = {"families": families, "loans": loans, "repayments": repayments}
+KINDS: dict[str, ModuleType] = {"families": families, "loans": loans, "repayments": repayments,
+                                "collection": collection, "courses": courses,
+                                "enrollments": enrollments, "followups": followups}
 _PERMISSION = {"families": Permission.ENTER_FAMILIES, "loans": Permission.ENTER_LOANS,
-               "repayments": Permission.RECORD_REPAYMENTS}
+               "repayments": Permission.RECORD_REPAYMENTS,
+               "collection": Permission.RECORD_REPAYMENTS,
+               "courses": Permission.ENTER_TRAININGS,
+               "enrollments": Permission.ENTER_TRAININGS,
+               "followups": Permission.ENTER_TRAININGS}
 
 
 def columns_of(kind: str) -> tuple[Column, ...]:
@@ -62,7 +68,7 @@ def validate(kind: str, path: Path | str, *, session: Session, actor: Actor,
             f"{kind!r} is not an import kind; kinds: {', '.join(KINDS)}"))])
     actor.require(_PERMISSION[kind])
     try:
-        sheet = read_table(path, kind)
+        sheet = getattr(KINDS[kind], "read_table", read_table)(path, kind)
     except FileRefused as exc:
         return _preview(kind, path, today, [exc.problem()])
     file_hash = _sha256(path)
@@ -117,6 +123,10 @@ def commit(preview: ImportPreview, *, session: Session, actor: Actor,
                                 unchanged=preview.unchanged, imported_by=actor.name)
             session.add(batch)
             session.flush()
+            remember = getattr(KINDS[preview.kind], "remember", None)
+            if remember is not None:  # kinds whose rows keep their refs in import_ref
+                assert batch.id is not None
+                remember(preview.plan, ctx, batch.id)
     except RowRefused as exc:
         return ImportResult(preview, False, 0, preview.unchanged,
                             (Problem(exc.row, exc.column, exc.value, exc.message),))

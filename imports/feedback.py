@@ -34,7 +34,10 @@ def write_feedback(outcome: ImportPreview | ImportResult, out: Path) -> Path:
     committed = isinstance(outcome, ImportResult) and outcome.committed
     problems = outcome.problems
     try:
-        sheet = read_table(preview.path, preview.kind)
+        from imports.api import KINDS  # a kind may read its file its own way
+
+        sheet = getattr(KINDS.get(preview.kind), "read_table", read_table)(preview.path,
+                                                                           preview.kind)
     except FileRefused:
         sheet = None
     book = xlsxwriter.Workbook(str(out), {"constant_memory": True})
