@@ -83,12 +83,9 @@ def _fact(session: Session, key: str) -> str | None:
 
 
 def _set(session: Session, key: str, value: str) -> None:
-    row = session.get(AppMeta, key)
-    if row is None:
-        session.add(AppMeta(key=key, value=value))
-    else:
-        row.value = value
-        session.add(row)
+    from ledger.services.setup import set_fact
+
+    set_fact(session, key, value)
 
 
 def loan_limit(session: Session, currency: str) -> Money:

@@ -36,6 +36,7 @@ __all__ = [
     "compare_informal",
     "compliance_warnings",
     "disclose",
+    "informal_terms",
     "percent",
     "periodic_irr",
     "xirr",
@@ -311,9 +312,9 @@ def _cost(schedule: Schedule, fee: Decimal) -> Decimal:
     return schedule.total_interest + fees + fee
 
 
-def _informal_terms(terms: LoanTerms, monthly_rate: Decimal, method: InterestMethod) -> LoanTerms:
-    # Same principal, currency, number and frequency of repayments and dates; no grace, and
-    # amounts rounded to the currency's digits only, as a moneylender counts them.
+def informal_terms(terms: LoanTerms, monthly_rate: Decimal, method: InterestMethod) -> LoanTerms:
+    """The same loan as a moneylender prices it: same principal, currency, number and frequency
+    of repayments and dates; no grace; amounts rounded to the currency's digits only."""
     return LoanTerms(
         principal=terms.principal,
         currency=terms.currency,
@@ -346,7 +347,7 @@ def compare_informal(
     offers: list[InformalOffer] = []
     for rate in monthly_rates:
         for form, method in _INFORMAL_FORMS:
-            informal = build_schedule(_informal_terms(schedule.terms, rate, method))
+            informal = build_schedule(informal_terms(schedule.terms, rate, method))
             priced = disclose(informal)
             offers.append(
                 InformalOffer(

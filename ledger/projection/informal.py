@@ -17,8 +17,14 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from ledger.disclosure import Disclosure, InformalOffer, compare_informal, disclose
-from ledger.loan_terms import Amortization, InterestMethod, LoanTerms, RatePeriod, Schedule
+from ledger.disclosure import (
+    Disclosure,
+    InformalOffer,
+    compare_informal,
+    disclose,
+    informal_terms,
+)
+from ledger.loan_terms import InterestMethod, LoanTerms, Schedule
 from ledger.projection.activities import Activity, activity_flows
 from ledger.projection.capacity import FoundationProduct, Solvency, assess
 from ledger.projection.cashflow import Household, calendar_months
@@ -82,20 +88,7 @@ class FinancingOption:
 
 
 def _informal_schedule(base: LoanTerms, rate: Decimal, method: InterestMethod) -> Schedule:
-    # As in ledger.disclosure: same principal, count and dates; no grace; rounded to the riel.
-    return build_schedule(
-        LoanTerms(
-            principal=base.principal,
-            currency=base.currency,
-            rate=rate,
-            rate_period=RatePeriod.MONTH,
-            method=method,
-            amortization=Amortization.EQUAL_INSTALLMENTS,
-            repayments=base.repayments,
-            disbursed_on=base.disbursed_on,
-            multiple=None,
-        )
-    )
+    return build_schedule(informal_terms(base, rate, method))
 
 
 def compare_financing(
