@@ -237,6 +237,26 @@ def who_acts(cli: Cli, session: Session) -> Actor | None:
     return None if has_users(session) else actor
 
 
+def _backup_before_upgrade(url: sa.URL, path: str) -> None:
+    """An older ledger is upgraded only after a backup: a verified automatic one (kept with
+    the last ten), or a plain copy when this version cannot verify the older schema."""
+    import shutil
+
+    from ledger.backup import BackupError, take_backup
+
+    try:
+        take_backup(url, automatic=True)
+    except BackupError:
+        shutil.copyfile(path, f"{path}.before-{head_revision_text()}.bak")
+
+
+def head_revision_text() -> str:
+    """The schema revision this program needs, usable in a file name."""
+    from ledger.db import head_revision
+
+    return head_revision().replace(",", "-")
+
+
 def open_app(cli: Cli) -> None:
     """Run the app until the person quits."""
     from ledger.db import current_revision, head_revision, upgrade
@@ -256,11 +276,8 @@ def open_app(cli: Cli) -> None:
         if not path:
             fail("fsf", CliError("--db", f"the ledger is at schema {revision}, this program "
                                  f"needs {head_revision()}: run `fsf db upgrade`"))
-        import shutil
-
         engine.dispose()
-        backup = f"{path}.before-{head_revision().replace(',', '-')}.bak"
-        shutil.copyfile(path, backup)  # an older ledger is upgraded only after a backup
+        _backup_before_upgrade(engine.url, path)
         upgrade(engine)
     with Session(engine, expire_on_commit=False) as session:
         actor = who_acts(cli, session)
