@@ -32,8 +32,13 @@ pytest: $(STAMP)
 
 test: lint typecheck pytest
 
+# The suite at 10,000 loans on SQLite and PostgreSQL; writes bench/RESULTS.md.
 bench: $(STAMP)
-	$(BIN)/python -m bench
+	$(BIN)/python -m bench --loans 10000 --db both --out bench/RESULTS.md
+
+# A tiny run of every benchmark (no timing asserted); `make test` runs it too.
+bench-smoke: $(STAMP)
+	$(BIN)/python -m pytest -q tests/test_bench_smoke.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,146 @@
+"""Writing: one repayment through `record_repayment` against a bare insert and commit, and the
+bulk path (`post_repayments`) against raw DB-API `executemany` of the same number of rows."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from bench.timing import Row, percentile
+from ledger.actor import SYSTEM
+from ledger.db.tables import core_table, utc_now
+from ledger.money import KHR, Money
+from ledger.services.bulk import NewRepayment, post_repayments
+from ledger.services.repayments import record_repayment
+from ledger.services.unit import use_case
+
+__all__ = ["run"]
+
+SINGLE_CALLS = 50
+BULK_PAYMENTS = 5_000
+
+
+class _Undo(Exception):
+    """Raised at the end of a measured use case so that everything it wrote is rolled back."""
+
+
+@contextmanager
+def rolled_back(session: Session) -> Iterator[None]:
+    """Run the block as one use case, then roll it back (the ledger is left as it was)."""
+    try:
+        with use_case(session):
+            yield
+            raise _Undo
+    except _Undo:
+        pass
+
+
+def _active_loans(session: Session, count: int) -> list[int]:
+    ln = core_table("loan")
+    return [int(i) for i in session.execute(
+        sa.select(ln.c.id).where(ln.c.status == "active").order_by(ln.c.id.desc()).limit(count)
+    ).scalars()]
+
+
+def _marker(session: Session) -> str:
+    return "?" if session.get_bind().dialect.name == "sqlite" else "%s"
+
+
+def _single(session: Session, as_of: date) -> list[Row]:
+    loans = _active_loans(session, SINGLE_CALLS)
+    service: list[float] = []
+    for n, loan_id in enumerate(loans):
+        started = time.perf_counter()
+        record_repayment(session, actor=SYSTEM, loan_id=loan_id, paid_on=as_of, today=as_of,
+                         amount=Money.from_minor(100, KHR), ref=f"BENCH-{n}")
+        service.append(time.perf_counter() - started)
+    raw = session.connection().connection.dbapi_connection
+    assert raw is not None
+    session.commit()
+    m = _marker(session)
+    bare: list[float] = []
+    cur = raw.cursor()
+    cur.execute("CREATE TABLE bench_scratch (id INTEGER PRIMARY KEY, loan_id INTEGER, "
+                "paid_on DATE, amount_minor BIGINT, note TEXT)")
+    raw.commit()
+    for n, loan_id in enumerate(loans):
+        started = time.perf_counter()
+        cur.execute(f"INSERT INTO bench_scratch VALUES ({m}, {m}, {m}, {m}, {m})",
+                    (n + 1, loan_id, as_of.isoformat(), 100, "x"))
+        raw.commit()
+        bare.append(time.perf_counter() - started)
+    cur.execute("DROP TABLE bench_scratch")
+    raw.commit()
+    session.rollback()
+    p95, b95 = percentile(service, 95), percentile(bare, 95)
+    return [Row("writing", f"one repayment through the service, p95 of {len(service)} "
+                f"(p50 {statistics.median(service) * 1000:.1f} ms)", p95,
+                f"bare INSERT + COMMIT, p95 (p50 {statistics.median(bare) * 1000:.2f} ms)", b95,
+                "≤ 10 ms p95", p95 <= 0.010)]
+
+
+def _raw_rows(session: Session, count: int, as_of: date) -> None:
+    """The rows the bulk path writes for `count` repayments (an entry, 3 postings, a
+    repayment), inserted with the driver's own executemany; rolled back by the caller."""
+    je, rp = core_table("journal_entry"), core_table("repayment")
+    top = int(session.execute(sa.select(sa.func.max(je.c.id))).scalar_one())
+    seq = int(session.execute(sa.select(sa.func.max(je.c.seq))).scalar_one())
+    rtop = int(session.execute(sa.select(sa.func.coalesce(sa.func.max(rp.c.id), 0))).scalar_one())
+    at = utc_now().replace(tzinfo=None).isoformat(sep=" ")
+    day = as_of.isoformat()
+    entries = [(top + k, seq + k, "repayment", day, f"Repayment on loan L{k}", "bench", at,
+                "0" * 64, f"{k:064x}") for k in range(1, count + 1)]
+    postings = [(top + k, 1, "KHR", amount, None) for k in range(1, count + 1)
+                for amount in (100, -60, -40)]
+    repayments = [(rtop + k, None, 1, day, 100, "KHR", 1, "bench", "", top + k, at)
+                  for k in range(1, count + 1)]
+    raw = session.connection().connection.dbapi_connection
+    assert raw is not None
+    m = _marker(session)
+    cur = raw.cursor()
+    cur.executemany("INSERT INTO journal_entry (id, seq, kind, occurred_on, memo, created_by, "
+                    f"created_at, prev_hash, hash) VALUES ({', '.join([m] * 9)})", entries)
+    cur.executemany("INSERT INTO posting (entry_id, account_id, currency, amount_minor, "
+                    f"loan_id) VALUES ({', '.join([m] * 5)})", postings)
+    cur.executemany("INSERT INTO repayment (id, ref, loan_id, paid_on, amount_minor, currency, "
+                    "cash_account_id, received_by, note, entry_id, created_at) "
+                    f"VALUES ({', '.join([m] * 11)})", repayments)
+
+
+def _bulk(session: Session, as_of: date, runs: int) -> list[Row]:
+    loans = _active_loans(session, BULK_PAYMENTS)
+    plan = [NewRepayment(loan_id, as_of, Money.from_minor(100, KHR)) for loan_id in loans]
+    session.rollback()
+    bulk: list[float] = []
+    raw: list[float] = []
+    for _ in range(max(1, runs)):
+        with rolled_back(session):
+            started = time.perf_counter()
+            post_repayments(session, actor=SYSTEM, payments=plan, today=as_of)
+            bulk.append(time.perf_counter() - started)
+        with rolled_back(session):
+            started = time.perf_counter()
+            _raw_rows(session, len(plan), as_of)
+            raw.append(time.perf_counter() - started)
+    t, b = statistics.median(bulk), statistics.median(raw)
+    rate = len(plan) / t if t else 0.0
+    dialect = session.get_bind().dialect.name
+    target = "≥ 20,000 repayments/s" if dialect == "sqlite" else "(no target on PostgreSQL)"
+    return [Row("writing", f"bulk posting of {len(plan)} repayments on active loans "
+                f"({rate:,.0f}/s)", t, "raw executemany of the same rows "
+                f"({len(plan) / b:,.0f}/s)" if b else "raw executemany", b, target,
+                rate >= 20_000 if dialect == "sqlite" else None)]
+
+
+def run(session: Session, as_of: date, runs: int) -> list[Row]:
+    """Bulk posting (rolled back after each run), then single repayments (committed)."""
+    rows: list[Any] = _bulk(session, as_of, runs)
+    rows += _single(session, as_of)
+    return rows

@@ -1,0 +1,54 @@
+"""Medians of repeated runs, and the rows the results table is made of."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["Row", "median_seconds", "percentile", "timed"]
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    """One benchmark line: the operation's time, its baseline's, and its target in words.
+
+    `met` is None when the target is not a time or ratio this run can judge."""
+
+    group: str
+    name: str
+    seconds: float
+    baseline: str
+    baseline_seconds: float | None
+    target: str
+    met: bool | None
+    note: str = ""
+
+    @property
+    def ratio(self) -> float | None:
+        """Time over the baseline's time (lower is better)."""
+        if self.baseline_seconds is None or self.baseline_seconds <= 0:
+            return None
+        return self.seconds / self.baseline_seconds
+
+
+def timed(fn: Callable[[], Any]) -> float:
+    """Seconds one call takes."""
+    started = time.perf_counter()
+    fn()
+    return time.perf_counter() - started
+
+
+def median_seconds(fn: Callable[[], Any], runs: int) -> float:
+    """The median of `runs` timed calls (one untimed warm-up call first)."""
+    fn()
+    return statistics.median(timed(fn) for _ in range(max(1, runs)))
+
+
+def percentile(values: list[float], pct: float) -> float:
+    """The `pct` percentile (nearest rank) of `values`."""
+    ordered = sorted(values)
+    rank = max(0, min(len(ordered) - 1, round(pct / 100 * len(ordered) + 0.5) - 1))
+    return ordered[rank]
