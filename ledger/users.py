@@ -101,7 +101,7 @@ def failure_delay(failed_attempts: int) -> float:
     row: 0, then 1, 2, 4, … capped at `MAX_DELAY_SECONDS`."""
     if failed_attempts <= 0:
         return 0.0
-    return float(min(2 ** (failed_attempts - 1), MAX_DELAY_SECONDS))
+    return float(min(2 ** (failed_attempts - 1), MAX_DELAY_SECONDS))  # seconds to sleep: float
 
 
 def _check_password(password: str) -> None:
