@@ -15,11 +15,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ledger.allocation import Due, Payment, allocate
+from ledger.allocation import Payment, allocate
 from ledger.chain import verify_chain
-from ledger.db.tables import Loan, core_table
+from ledger.db.tables import core_table
 from ledger.money import Money, get_currency
-from ledger.services.loan_book import load_dues
+from ledger.services.loan_book import compose_dues, schedule_versions
 
 __all__ = ["Check", "VerifyReport", "verify_ledger"]
 
@@ -83,12 +83,11 @@ def _replayed_outstanding(session: Session) -> tuple[dict[str, int], int]:
     ):
         payments[int(loan_id)].append(
             Payment(int(pid), paid_on, Money.from_minor(int(amount), str(currency)).amount))
+    versions = schedule_versions(session)
     totals: dict[str, int] = defaultdict(int)
     for loan_id, currency in loans:
-        row = session.get(Loan, int(loan_id))
-        assert row is not None
         pays = tuple(payments.get(int(loan_id), ()))
-        dues: tuple[Due, ...] = load_dues(session, row, pays)
+        dues = compose_dues(versions.get(int(loan_id), []), pays)
         state = allocate(dues, pays, strict=False)
         totals[str(currency)] += Money(state.outstanding_principal, get_currency(currency)).minor
     return totals, len(loans)

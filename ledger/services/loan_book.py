@@ -28,12 +28,14 @@ __all__ = [
     "BOOKED_KINDS",
     "NEW_PAYMENT_REF",
     "booked_parts",
+    "compose_dues",
     "get_loan",
     "last_reschedule_on",
     "load_dues",
     "load_payments",
     "load_state",
     "loan_terms",
+    "schedule_versions",
 ]
 
 # Replay position of a payment not yet stored: after every stored payment of the same day,
@@ -154,21 +156,48 @@ def load_dues(session: Session, loan: Loan,
               payments: tuple[Payment, ...] | None = None) -> tuple[Due, ...]:
     """The dues payments replay over: the first schedule, and after each reschedule what the
     old one was paid followed by the new schedule's installments, numbered on."""
-    cur = get_currency(loan.currency)
     assert loan.id is not None
     versions = _schedules(session, loan)
+    if len(versions) > 1 and payments is None:
+        payments = load_payments(session, loan.id, currency=get_currency(loan.currency))
+    return compose_dues(versions, payments or ())
+
+
+def compose_dues(versions: list[tuple[date, list[Due]]],
+                 payments: tuple[Payment, ...]) -> tuple[Due, ...]:
+    """Pure part of `load_dues`: schedule versions (created on, dues) in order, composed over
+    the payments that stand; callers that load many loans at once use it directly."""
     if not versions:
         return ()
     dues = versions[0][1]
-    if len(versions) > 1:
-        pays = payments if payments is not None else load_payments(session, loan.id, currency=cur)
-        for created_on, new in versions[1:]:
-            before = allocate(tuple(dues), [p for p in pays if p.paid_on <= created_on],
-                              strict=False)
-            settled = _settled(before, created_on)
-            dues = settled + [Due(len(settled) + d.number, d.due_date, d.principal, d.interest,
-                                  d.fee, d.penalty) for d in new]
+    for created_on, new in versions[1:]:
+        before = allocate(tuple(dues), [p for p in payments if p.paid_on <= created_on],
+                          strict=False)
+        settled = _settled(before, created_on)
+        dues = settled + [Due(len(settled) + d.number, d.due_date, d.principal, d.interest,
+                              d.fee, d.penalty) for d in new]
     return tuple(dues)
+
+
+def schedule_versions(session: Session, loan_ids: list[int] | None = None
+                      ) -> dict[int, list[tuple[date, list[Due]]]]:
+    """Every loan's schedule versions in one query (all loans, or those named), keyed by loan."""
+    ls, si, loan = (core_table("loan_schedule"), core_table("schedule_installment"),
+                    core_table("loan"))
+    query = (sa.select(ls.c.loan_id, ls.c.id, ls.c.created_on, loan.c.currency, si.c.number,
+                       si.c.due_date, si.c.principal_minor, si.c.interest_minor, si.c.fee_minor,
+                       si.c.penalty_minor)
+             .join(si, si.c.schedule_id == ls.c.id).join(loan, loan.c.id == ls.c.loan_id)
+             .order_by(ls.c.loan_id, ls.c.version, si.c.number))
+    if loan_ids is not None:
+        query = query.where(ls.c.loan_id.in_(loan_ids))
+    grouped: dict[int, dict[int, tuple[date, list[Due]]]] = {}
+    for lid, sid, created, currency, number, due, p, i, f, pen in session.execute(query):
+        cur = get_currency(str(currency))
+        grouped.setdefault(int(lid), {}).setdefault(int(sid), (created, []))[1].append(
+            Due(int(number), due, _amount(p, cur), _amount(i, cur), _amount(f, cur),
+                _amount(pen, cur)))
+    return {lid: list(v.values()) for lid, v in grouped.items()}
 
 
 def load_state(session: Session, loan: Loan, *, as_of: date | None = None,
