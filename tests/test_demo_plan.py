@@ -218,7 +218,8 @@ def test_flood_renegotiations(plan: DemoPlan) -> None:
         before = [p for p in b.payments if p.paid_on < r.rescheduled_on]
         after = [p for p in b.payments if p.paid_on >= r.rescheduled_on]
         assert all(p.schedule_no == 0 and p.paid_on < FLOOD_STARTS for p in before)
-        assert len(before) >= 1 and len(before) < loan.repayments  # paid some, owed more when the flood came
+        # paid some, owed more when the flood came
+        assert len(before) >= 1 and len(before) < loan.repayments
         assert [p.installment for p in after] == list(range(1, len(after) + 1))
         for p in after:
             assert p.schedule_no == 1
