@@ -17,87 +17,9 @@ from ledger.disclosure import (
     periodic_irr,
     xirr,
 )
-from ledger.loan_terms import (
-    Amortization,
-    FrequencyUnit,
-    Installment,
-    InterestMethod,
-    LoanTerms,
-    RatePeriod,
-    Schedule,
-)
-from ledger.money import KHR
 
 D = Decimal
 DAY0 = date(2025, 1, 6)
-FLAT_WARNING = (
-    "Flat interest: the National Bank of Cambodia requires the declining-balance method for "
-    "microfinance (Prakas 2001)."
-)
-
-
-def terms(
-    principal: int | str = 200_000,
-    rate: str = "1",
-    method: InterestMethod = InterestMethod.DECLINING,
-    repayments: int = 10,
-    *,
-    currency=KHR,
-    rate_period: RatePeriod = RatePeriod.MONTH,
-    unit: FrequencyUnit = FrequencyUnit.MONTH,
-    every: int = 1,
-    multiple: Decimal | None = None,
-    grace_principal: int = 0,
-) -> LoanTerms:
-    return LoanTerms(
-        principal=D(principal),
-        currency=currency,
-        rate=D(rate),
-        rate_period=rate_period,
-        method=method,
-        amortization=Amortization.EQUAL_INSTALLMENTS,
-        repayments=repayments,
-        disbursed_on=DAY0,
-        every=every,
-        unit=unit,
-        multiple=multiple,
-        grace_principal=grace_principal,
-    )
-
-
-def hand_schedule(t: LoanTerms, parts: list[tuple[Decimal, Decimal]]) -> Schedule:
-    """A schedule built by hand from (principal, interest) pairs, monthly due dates."""
-    balance = t.principal
-    rows = []
-    for n, (principal, interest) in enumerate(parts, start=1):
-        balance -= principal
-        due = DAY0 + timedelta(days=30 * n)
-        rows.append(Installment(n, due, principal, interest, balance))
-    return Schedule(t, tuple(rows))
-
-
-# --- percent ----------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("fraction", "shown"),
-    [
-        (D("0.12"), "12.00"),
-        (D("0.126825030131969720661201"), "12.68"),  # (1.01)^12 − 1
-        (D("0.00125"), "0.13"),  # a tie rounds up, not to even (that would be 0.12)
-        (D("0.12345"), "12.35"),
-        (D("0.000049"), "0.00"),
-        (D("0.2125851"), "21.26"),
-        (D("1.2"), "120.00"),
-        (D("12.345"), "1234.50"),
-        (D("-0.00001"), "0.00"),  # no "-0.00"
-        (D("-0.05"), "-5.00"),
-        (D(0), "0.00"),
-    ],
-)
-def test_percent_two_decimals_half_up(fraction: Decimal, shown: str) -> None:
-    assert percent(fraction) == shown
-
 
 # --- periodic IRR -----------------------------------------------------------------------------
 
