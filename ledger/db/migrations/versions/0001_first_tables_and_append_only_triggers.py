@@ -15,6 +15,13 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from ledger.db.migrations.append_only import (
+    create_refuse_function,
+    create_triggers,
+    drop_refuse_function,
+    drop_triggers,
+)
+
 revision: str = "0001"
 down_revision: str | None = None
 branch_labels: str | Sequence[str] | None = None
@@ -30,55 +37,6 @@ APPEND_ONLY_TABLES = (
     "loan_schedule",
     "schedule_installment",
 )
-
-PG_FUNCTION = """
-CREATE FUNCTION fsf_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    RAISE EXCEPTION '% is append-only: % refused', TG_TABLE_NAME, TG_OP
-        USING ERRCODE = 'restrict_violation';
-END;
-$$
-"""
-
-
-def create_append_only_triggers() -> None:
-    """Refuse UPDATE and DELETE (and, on PostgreSQL, TRUNCATE) on the append-only tables."""
-    dialect = op.get_bind().dialect.name
-    if dialect == "postgresql":
-        op.execute(PG_FUNCTION)
-    for table in APPEND_ONLY_TABLES:
-        if dialect == "sqlite":
-            for action in ("UPDATE", "DELETE"):
-                op.execute(
-                    f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
-                    f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {action} refused'); END"
-                )
-        elif dialect == "postgresql":
-            op.execute(
-                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-                "FOR EACH ROW EXECUTE FUNCTION fsf_refuse_change()"
-            )
-            op.execute(
-                f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-                "FOR EACH STATEMENT EXECUTE FUNCTION fsf_refuse_change()"
-            )
-        else:
-            raise NotImplementedError(f"append-only triggers for {dialect}")
-
-
-def drop_append_only_triggers() -> None:
-    """Remove what `create_append_only_triggers` made."""
-    dialect = op.get_bind().dialect.name
-    for table in APPEND_ONLY_TABLES:
-        if dialect == "sqlite":
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_update")
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_delete")
-        elif dialect == "postgresql":
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
-            op.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
-    if dialect == "postgresql":
-        op.execute("DROP FUNCTION IF EXISTS fsf_refuse_change()")
-
 
 def upgrade() -> None:
     op.create_table(
@@ -474,11 +432,13 @@ def upgrade() -> None:
         sa.UniqueConstraint("entry_id", name=op.f("uq_repayment_reversal_entry_id")),
         sa.UniqueConstraint("repayment_id", name=op.f("uq_repayment_reversal_repayment_id")),
     )
-    create_append_only_triggers()
+    create_refuse_function()
+    create_triggers(APPEND_ONLY_TABLES)
 
 
 def downgrade() -> None:
-    drop_append_only_triggers()
+    drop_triggers(APPEND_ONLY_TABLES)
+    drop_refuse_function()
     op.drop_table("repayment_reversal")
     op.drop_table("schedule_installment")
     op.drop_table("repayment")

@@ -10,33 +10,14 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from ledger.db.migrations.append_only import create_triggers
+
 revision: str = "0002"
 down_revision: str | None = "0001"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 TABLES = ("capital_receipt", "grant_payment")
-
-
-def _triggers() -> None:
-    # fsf_refuse_change() was created by revision 0001 on PostgreSQL.
-    dialect = op.get_bind().dialect.name
-    for table in TABLES:
-        if dialect == "sqlite":
-            for action in ("UPDATE", "DELETE"):
-                op.execute(
-                    f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
-                    f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {action} refused'); END"
-                )
-        else:
-            op.execute(
-                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-                "FOR EACH ROW EXECUTE FUNCTION fsf_refuse_change()"
-            )
-            op.execute(
-                f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-                "FOR EACH STATEMENT EXECUTE FUNCTION fsf_refuse_change()"
-            )
 
 
 def upgrade() -> None:
@@ -82,7 +63,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("entry_id", name=op.f("uq_grant_payment_entry_id")),
         sa.UniqueConstraint("ref", name=op.f("uq_grant_payment_ref")),
     )
-    _triggers()
+    create_triggers(TABLES)
 
 
 def downgrade() -> None:

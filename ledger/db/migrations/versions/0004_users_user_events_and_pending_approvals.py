@@ -11,33 +11,14 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from ledger.db.migrations.append_only import create_triggers
+
 revision: str = "0004"
 down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 APPEND_ONLY = ("user_event",)
-
-
-def _triggers() -> None:
-    # fsf_refuse_change() was created by revision 0001 on PostgreSQL.
-    dialect = op.get_bind().dialect.name
-    for table in APPEND_ONLY:
-        if dialect == "sqlite":
-            for action in ("UPDATE", "DELETE"):
-                op.execute(
-                    f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
-                    f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {action} refused'); END"
-                )
-        else:
-            op.execute(
-                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-                "FOR EACH ROW EXECUTE FUNCTION fsf_refuse_change()"
-            )
-            op.execute(
-                f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-                "FOR EACH STATEMENT EXECUTE FUNCTION fsf_refuse_change()"
-            )
 
 
 def upgrade() -> None:
@@ -95,7 +76,7 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_pending_approval_kind"), "pending_approval", ["kind"])
     op.create_index(op.f("ix_pending_approval_loan_id"), "pending_approval", ["loan_id"])
-    _triggers()
+    create_triggers(APPEND_ONLY)
 
 
 def downgrade() -> None:

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
+from ledger.db.migrations.append_only import create_triggers
+
 revision: str = "0007"
 down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
@@ -24,27 +26,6 @@ MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", 
 COLUMNS = tuple(f"{m}_minor" for m in MONTHS)
 INCOME = "'wage', 'activity', 'farming', 'remittance', 'other'"
 EXPENSE = "'food', 'housing', 'health', 'schooling', 'other'"
-
-
-def _triggers() -> None:
-    # fsf_refuse_change() was created by revision 0001 on PostgreSQL.
-    dialect = op.get_bind().dialect.name
-    for table in TABLES:
-        if dialect == "sqlite":
-            for action in ("UPDATE", "DELETE"):
-                op.execute(
-                    f"CREATE TRIGGER {table}_no_{action.lower()} BEFORE {action} ON {table} "
-                    f"BEGIN SELECT RAISE(ABORT, '{table} is append-only: {action} refused'); END"
-                )
-        else:
-            op.execute(
-                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
-                "FOR EACH ROW EXECUTE FUNCTION fsf_refuse_change()"
-            )
-            op.execute(
-                f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
-                "FOR EACH STATEMENT EXECUTE FUNCTION fsf_refuse_change()"
-            )
 
 
 def upgrade() -> None:
@@ -92,7 +73,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_household_line")),
         sa.UniqueConstraint("grid_id", "position", name=op.f("uq_household_line_grid_id")),
     )
-    _triggers()
+    create_triggers(TABLES)
 
 
 def downgrade() -> None:
