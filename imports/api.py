@@ -12,7 +12,20 @@ from types import ModuleType
 from sqlalchemy.orm import Session
 
 from imports.columns import Column, match_headers, parse_rows
-from imports.kinds import collection, courses, enrollments, families, followups, loans, repayments
+from imports.kinds import (
+    capital,
+    collection,
+    courses,
+    enrollments,
+    families,
+    followups,
+    grants,
+    loans,
+    recoveries,
+    repayments,
+    reschedules,
+    writeoffs,
+)
 from imports.preview import Context, ImportPreview, ImportResult, Progress, RowOutcome
 from imports.problems import FileRefused, Problem
 from imports.reader import read_table
@@ -20,19 +33,26 @@ from imports.refs import RowRefused
 from ledger.actor import Actor, Permission
 from ledger.db.tables import ImportBatch
 from ledger.services.errors import ServiceError
-from ledger.services.unit import use_case
+from ledger.services.unit import in_use_case, use_case
 
-__all__ = ["KINDS", "columns_of", "commit", "validate"]
+__all__ = ["KINDS", "PERMISSIONS", "columns_of", "commit", "validate"]
 
 KINDS: dict[str, ModuleType] = {"families": families, "loans": loans, "repayments": repayments,
                                 "collection": collection, "courses": courses,
-                                "enrollments": enrollments, "followups": followups}
-_PERMISSION = {"families": Permission.ENTER_FAMILIES, "loans": Permission.ENTER_LOANS,
-               "repayments": Permission.RECORD_REPAYMENTS,
-               "collection": Permission.RECORD_REPAYMENTS,
-               "courses": Permission.ENTER_TRAININGS,
-               "enrollments": Permission.ENTER_TRAININGS,
-               "followups": Permission.ENTER_TRAININGS}
+                                "enrollments": enrollments, "followups": followups,
+                                "reschedules": reschedules, "writeoffs": writeoffs,
+                                "recoveries": recoveries, "capital": capital, "grants": grants}
+_P = Permission
+# What importing each kind needs; the services called check the same again.
+PERMISSIONS: dict[str, tuple[Permission, ...]] = {
+    "families": (_P.ENTER_FAMILIES,), "loans": (_P.ENTER_LOANS,),
+    "repayments": (_P.RECORD_REPAYMENTS,), "collection": (_P.RECORD_REPAYMENTS,),
+    "courses": (_P.ENTER_TRAININGS,), "enrollments": (_P.ENTER_TRAININGS,),
+    "followups": (_P.ENTER_TRAININGS,), "reschedules": (_P.ENTER_LOANS,),
+    # maker-checker: only someone who may also approve write-offs brings approved ones in
+    "writeoffs": (_P.WRITE_OFF, _P.APPROVE_WRITE_OFFS),
+    "recoveries": (_P.RECORD_REPAYMENTS,), "capital": (_P.MANAGE_FUNDS,),
+    "grants": (_P.PAY_GRANTS,)}
 
 
 def columns_of(kind: str) -> tuple[Column, ...]:
@@ -66,7 +86,8 @@ def validate(kind: str, path: Path | str, *, session: Session, actor: Actor,
     if kind not in KINDS:
         return _preview(kind, path, today, [Problem(None, None, kind, (
             f"{kind!r} is not an import kind; kinds: {', '.join(KINDS)}"))])
-    actor.require(_PERMISSION[kind])
+    for permission in PERMISSIONS[kind]:
+        actor.require(permission, f"importing {kind}")
     try:
         sheet = getattr(KINDS[kind], "read_table", read_table)(path, kind)
     except FileRefused as exc:
@@ -88,7 +109,8 @@ def validate(kind: str, path: Path | str, *, session: Session, actor: Actor,
     try:
         checked = KINDS[kind].check(rows, ctx, {c.name for c in mapping.values()})
     finally:
-        session.rollback()  # validation only reads; end the transaction (and SQLite's lock)
+        if not in_use_case(session):  # a bundle validates inside its one transaction
+            session.rollback()  # validation only reads; end the transaction (and SQLite's lock)
     problems.extend(checked.problems)
     by_row: dict[int, list[str]] = defaultdict(list)
     for p in problems:

@@ -1,5 +1,6 @@
 """Empty import templates: the headers, an Instructions sheet (what each column means, its
-format, an example) and drop-down lists for villages, products, skills and fixed choices."""
+format, an example) and drop-down lists for villages, products, skills, funds and fixed
+choices."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from imports.api import KINDS, columns_of
+from imports.reader import column_letter
 from ledger.db.tables import SKILLS, core_table
 
 __all__ = ["write_template"]
@@ -27,16 +29,19 @@ _RULES = (
 
 def _lists(session: Session | None) -> dict[str, list[tuple[str, str]]]:
     """(value, label) lists from the ledger for the drop-downs."""
-    out: dict[str, list[tuple[str, str]]] = {"village_code": [], "product": [], "skill": []}
+    out: dict[str, list[tuple[str, str]]] = {"village_code": [], "product": [], "skill": [],
+                                              "fund": []}
     if session is None:
         return out
-    v, p = core_table("village"), core_table("loan_product")
+    v, p, f = core_table("village"), core_table("loan_product"), core_table("fund")
     out["village_code"] = [(str(c), f"{e} / {k}") for c, e, k in session.execute(
         sa.select(v.c.code, v.c.name_en, v.c.name_kh).where(v.c.code.is_not(None))
         .order_by(v.c.code))]
     out["product"] = [(str(c), str(n)) for c, n in session.execute(
         sa.select(p.c.code, p.c.name).where(p.c.active.is_(True)).order_by(p.c.code))]
     out["skill"] = [(s, s) for s in SKILLS]
+    out["fund"] = [(str(c), f"{n} ({cur})") for c, n, cur in session.execute(
+        sa.select(f.c.code, f.c.name, f.c.currency).order_by(f.c.code))]
     session.rollback()
     return out
 
@@ -66,7 +71,7 @@ def write_template(kind: str, out: Path, *, session: Session | None = None) -> P
                 source = list(column.choices)
             elif lists.get(column.name):
                 n = len(lists[column.name])
-                letter = "ABC"[list(lists).index(column.name)]
+                letter = column_letter(list(lists).index(column.name))
                 source = f"=Lists!${letter}$2:${letter}${n + 1}"
             if source is not None:
                 data.data_validation(1, c, VALIDATED_ROWS, c, {
@@ -90,9 +95,9 @@ def write_template(kind: str, out: Path, *, session: Session | None = None) -> P
             sheet_lists.write(0, c, name, bold)
             for r, (value, _label) in enumerate(items, start=1):
                 sheet_lists.write_string(r, c, value)
-            sheet_lists.write(0, c + 4, f"{name} meaning", bold)
+            sheet_lists.write(0, c + len(lists), f"{name} meaning", bold)
             for r, (_value, label) in enumerate(items, start=1):
-                sheet_lists.write_string(r, c + 4, label)
+                sheet_lists.write_string(r, c + len(lists), label)
             sheet_lists.set_column(c, c, 16)
     finally:
         book.close()

@@ -88,5 +88,5 @@ def test_a_bad_file_exits_2_with_every_problem_and_feedback(db: str, tmp_path: P
     assert rows[1][0] == "error" and "F404" in rows[1][1]
     code, text, _ = run("--db", db, "import", "loans", str(path))
     assert code == 2 and "row 3, column 'disbursed_on'" in text and "nothing was imported" in text
-    code, _, err = run("--db", db, "import", "grants", str(path))
+    code, _, err = run("--db", db, "import", "budgets", str(path))
     assert code == 2 and "not one of" in err

@@ -71,6 +71,10 @@ COLUMNS = (
            help="Periods with interest deferred."),
     Column("enrollment_ref", max_length=40, example="",
            help="The training enrollment this loan starts a business from, optional."),
+    Column("applied_on", "date", example="2008-03-01",
+           help="The day the family applied; blank: the disbursement date."),
+    Column("approved_on", "date", example="2008-03-10",
+           help="The day the loan was approved; blank: the disbursement date."),
 )
 _COLUMN = {"rate_period": "rate_per", "grace": "grace_principal", "currency": "currency"}
 
@@ -87,6 +91,8 @@ class NewLoan:
     principal: Money
     terms: LoanTerms
     enrollment_id: int | None
+    applied_on: date | None = None
+    approved_on: date | None = None
 
 
 def _terms(row: ParsedRow, product: LoanProduct) -> LoanTerms:
@@ -137,6 +143,8 @@ def _differences(row: ParsedRow, terms: LoanTerms, stored: Any, family_id: int,
         ("grace_principal", terms.grace_principal, m["grace_principal"]),
         ("grace_interest", terms.grace_interest, m["grace_interest"]),
         ("disbursed_on", terms.disbursed_on, m["disbursed_on"]),
+        ("applied_on", row.get("applied_on") or terms.disbursed_on, m["applied_on"]),
+        ("approved_on", row.get("approved_on") or terms.disbursed_on, m["approved_on"]),
     ]
     return [(n, a, b) for n, a, b in pairs if n in present and a != b]
 
@@ -197,9 +205,14 @@ def check(rows: list[ParsedRow], ctx: Context, present: set[str]) -> Checked:
         registered = family._mapping["registered_on"]
         if day > ctx.today:
             issues.append(("disbursed_on", f"{day} is in the future"))
-        if day < registered:
-            issues.append(("disbursed_on", f"family {row.get('family_ref')} was registered "
-                                           f"only on {registered}"))
+        applied, approved = row.get("applied_on") or day, row.get("approved_on") or day
+        if applied < registered:
+            issues.append(("applied_on" if row.get("applied_on") else "disbursed_on",
+                           f"family {row.get('family_ref')} was registered only on "
+                           f"{registered}"))
+        if not applied <= approved <= day:
+            issues.append(("approved_on", f"applied {applied}, approved {approved} and paid "
+                                          f"out {day} must be in that order"))
         enrollment = row.get("enrollment_ref")
         if enrollment and enrollment not in enrollments:
             issues.append(("enrollment_ref", f"enrollment {enrollment!r} is not in the ledger"))
@@ -230,7 +243,8 @@ def check(rows: list[ParsedRow], ctx: Context, present: set[str]) -> Checked:
         checked.status[row.number] = "new"
         plan.append(NewLoan(row.number, ref, family_id, product.code, funds[product.currency],
                             Money(terms.principal, terms.currency), terms,
-                            enrollments.get(enrollment) if enrollment else None))
+                            enrollments.get(enrollment) if enrollment else None,
+                            row.get("applied_on"), row.get("approved_on")))
     _check_cash(ctx, plan, checked)
     checked.plan = sorted(plan, key=lambda n: (n.terms.disbursed_on, n.row))
     return checked
@@ -270,14 +284,15 @@ def commit(plan: list[NewLoan], ctx: Context, progress: Progress) -> int:
                 loan = apply_for_loan(
                     ctx.session, actor=ctx.actor, ref=new.ref, family_id=new.family_id,
                     product_code=new.product, fund_code=new.fund, principal=new.principal,
-                    repayments=new.terms.repayments, applied_on=day, today=ctx.today,
+                    repayments=new.terms.repayments, applied_on=new.applied_on or day,
+                    today=ctx.today,
                     every=new.terms.every, unit=new.terms.unit.value,
                     first_due_on=new.terms.first_due_on,
                     grace_principal=new.terms.grace_principal,
                     grace_interest=new.terms.grace_interest, enrollment_id=new.enrollment_id)
                 assert loan.id is not None
-                approve_loan(ctx.session, actor=ctx.actor, loan_id=loan.id, on=day,
-                             today=ctx.today)
+                approve_loan(ctx.session, actor=ctx.actor, loan_id=loan.id,
+                             on=new.approved_on or day, today=ctx.today)
                 disburse_loan(ctx.session, actor=ctx.actor, loan_id=loan.id, on=day,
                               today=ctx.today)
             except ServiceError as exc:

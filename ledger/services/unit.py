@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from ledger.accounts import ACCOUNT_CACHE
 
-__all__ = ["transactional", "use_case"]
+__all__ = ["in_use_case", "transactional", "use_case"]
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -42,6 +42,11 @@ def use_case(session: Session) -> Iterator[Session]:
         raise
     finally:
         session.info[_DEPTH] = depth
+
+
+def in_use_case(session: Session) -> bool:
+    """True inside a use case, so a caller can tell whether committing is its job."""
+    return int(session.info.get(_DEPTH, 0)) > 0
 
 
 def transactional(fn: Callable[P, R]) -> Callable[P, R]:

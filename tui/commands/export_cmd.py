@@ -1,5 +1,5 @@
-"""`fsf export ledger|csv|collection|family`: workbooks and CSV files for auditors, donors,
-treasurers and families."""
+"""`fsf export ledger|csv|collection|family|bundle`: workbooks and CSV files for auditors,
+donors, treasurers and families, and the whole ledger as import files."""
 
 from __future__ import annotations
 
@@ -20,6 +20,8 @@ def register(app: typer.Typer) -> None:
     """Attach the `export` command group."""
     group = typer.Typer(help="Export the ledger as Excel workbooks or CSV.", no_args_is_help=True)
     app.add_typer(group, name="export")
+
+    _bundle(group)
 
     @group.command("ledger")
     def ledger(
@@ -107,6 +109,34 @@ def register(app: typer.Typer) -> None:
             done = run("export family", lambda: export_family_statement(
                 session, actor=actor, family_ref=ref, path=out, as_of=day))
         typer.echo(f"Wrote {out}: statement of {ref} as of {day} ({done.rows} rows)")
+
+
+def _bundle(group: typer.Typer) -> None:
+    @group.command("bundle")
+    def bundle(
+        ctx: typer.Context,
+        out: Annotated[Path, Opt("--out", help="A new or empty folder to write into.")],
+    ) -> None:
+        """The whole ledger as import files, one per kind in import order, and a manifest:
+        `fsf import bundle DIR` brings it into another (e.g. the national) ledger."""
+        from exports.bundle import export_bundle
+
+        cli = get_cli(ctx)
+        with ledger_session(cli, "export bundle") as session:
+            actor = acting_actor(cli, session, "export bundle")
+            try:
+                done = run("export bundle", lambda: export_bundle(
+                    session, actor=actor, out=out, today=cli.today))
+            except ValueError as exc:
+                fail("export bundle", CliError("--out", str(exc)))
+        rows = sum(n for _, _, n in done.steps)
+        typer.echo(f"Wrote {out}: {len(done.steps)} files, {rows} rows, and manifest.json")
+        for kind, name, n in done.steps:
+            typer.echo(f"  {name}: {n} {kind}")
+        if done.left_out:
+            typer.echo(f"Left out ({len(done.left_out)}, listed in manifest.json):")
+            for item in done.left_out[:20]:
+                typer.echo(f"  {item['kind']} {item['ref']}: {item['why']}")
 
 
 def _day(option: str, text: str | None, today: date) -> date:
