@@ -199,9 +199,11 @@ def _build(session: Session, plan: DemoPlan) -> DemoSummary:
     builder = _Builder(session, plan)
     for _day, _order, _n, event in builder.events():
         event()
+    # Grids first: a follow-up visit rewrites the family's grid as of that day, so the
+    # registration grid must already be there for the visit to build on.
+    build_households(session, plan, actor=DEMO_ACTOR, family_ids=builder.family_ids)
     build_training(session, plan, actor=DEMO_ACTOR, family_ids=builder.family_ids,
                    loan_ids=builder.loan_ids)
-    build_households(session, plan, actor=DEMO_ACTOR, family_ids=builder.family_ids)
     disbursed = session.execute(sa.select(sa.func.sum(col(Loan.principal_minor))).where(
         col(Loan.disbursed_on).is_not(None))).scalar_one()
     return DemoSummary(len(builder.family_ids), len(builder.loan_ids), builder.repayments,

@@ -11,6 +11,11 @@ the school year opens; some pay for medicines every month. Dollar lines are conv
 
 `demo_grids(plan)` is pure: only `random.Random(plan.seed * 1_000 + 7)` is consulted, so the same
 plan gives the same grids. `build_households` records them through the household service.
+
+A follow-up visit records a new snapshot built on the grid the family has on the day of the
+visit (see `ledger.services.training_followups`), so the registration grids are recorded before
+the demo's trainings: each visit then replaces the activity income and the food and housing of
+the family's registration grid and keeps its wages, rice, schooling and medicines.
 """
 
 from __future__ import annotations
@@ -100,7 +105,8 @@ def demo_grids(plan: DemoPlan) -> tuple[DemoGrid, ...]:
 def build_households(session: Session, plan: DemoPlan, *, actor: Actor,
                      family_ids: dict[str, int]) -> int:
     """Record every demo grid through the household service, in the caller's transaction;
-    returns how many were recorded."""
+    returns how many were recorded. Run it before the trainings' follow-up visits, which
+    update these grids."""
     grids = demo_grids(plan)
     for grid in grids:
         record_household_grid(session, actor=actor, family_id=family_ids[grid.family_ref],

@@ -201,7 +201,8 @@ class _Training:
               income_usd: Decimal, n: int) -> None:
         rng = self.rng
         rate = Decimal(4000 + rng.randint(0, 20) * 5)
-        costs_usd = _usd(rng, 18, 28)
+        # Food (US$21–30) plus housing (US$35–50), as the demo households grid holds them.
+        costs_usd = _usd(rng, 56, 80)
         if kind == "not-working":
             income_usd = Decimal(0)
         detail = {"employed": _EMPLOYERS.get(skill, ""), "self-employed": _SELF_EMPLOYED[skill],

@@ -46,6 +46,8 @@ __all__ = [
     "StoredGrid",
     "build_household",
     "family_by_ref",
+    "family_debts",
+    "follow_up_grid",
     "grid_history",
     "grid_problems",
     "latest_grid",
@@ -278,6 +280,18 @@ def latest_grid(session: Session, *, actor: Actor, family_id: int,
     return None if grid_id is None else _load(session, [int(grid_id)])[0]
 
 
+def follow_up_grid(session: Session, *, actor: Actor, follow_up_id: int) -> StoredGrid | None:
+    """The snapshot a follow-up visit recorded (the latest naming it), if any."""
+    actor.require(Permission.READ)
+    g = core_table("household_grid")
+    found = session.execute(sa.select(g.c.id, g.c.family_id).where(
+        g.c.follow_up_id == follow_up_id).order_by(g.c.id.desc()).limit(1)).first()
+    if found is None:
+        return None
+    visible_family(session, actor=actor, family_id=int(found[1]))
+    return _load(session, [int(found[0])])[0]
+
+
 def grid_history(session: Session, *, actor: Actor, family_id: int) -> tuple[StoredGrid, ...]:
     """Every snapshot of the family, oldest first."""
     actor.require(Permission.READ)
@@ -349,6 +363,19 @@ def _foundation_debts(session: Session, family_id: int, as_of: date, rate: Decim
     return out, warnings
 
 
+def family_debts(session: Session, *, actor: Actor, family_id: int, as_of: date,
+                 usd_rate: Decimal | None) -> tuple[tuple[DebtService, ...], tuple[str, ...]]:
+    """The family's debt service for a loan disbursed on `as_of` (informal debts, then its
+    Foundation loans in force) and what was assumed, dollars at `usd_rate` (riel per dollar;
+    None: `DEFAULT_USD_RATE`, named in the warnings). A grid being edited uses this too."""
+    actor.require(Permission.READ)
+    visible_family(session, actor=actor, family_id=family_id)
+    rate = DEFAULT_USD_RATE if usd_rate is None else usd_rate
+    informal, notes = _informal_debts(session, family_id, rate, usd_rate)
+    loans, more = _foundation_debts(session, family_id, as_of, rate, usd_rate)
+    return tuple(informal + loans), tuple(dict.fromkeys(notes + more))  # each warning once
+
+
 def build_household(session: Session, *, actor: Actor, family_id: int,
                     as_of: date) -> FamilyHousehold:
     """The family's `Household` for a loan disbursed on `as_of`: its grid as of that day, its
@@ -359,12 +386,9 @@ def build_household(session: Session, *, actor: Actor, family_id: int,
     if grid is None:
         raise NotFound(f"family {family.ref} has no cash-flow grid recorded on or before "
                        f"{as_of}", field="family")
-    stated = grid.usd_rate
-    rate = DEFAULT_USD_RATE if stated is None else stated
-    informal, notes = _informal_debts(session, family_id, rate, stated)
-    loans, more = _foundation_debts(session, family_id, as_of, rate, stated)
-    warnings = tuple(dict.fromkeys(notes + more))  # each warning once, in order
-    debts = informal + loans
-    household = Household(incomes=grid.incomes, expenses=grid.expenses, debts=tuple(debts),
+    debts, warnings = family_debts(session, actor=actor, family_id=family_id, as_of=as_of,
+                                   usd_rate=grid.usd_rate)
+    rate = DEFAULT_USD_RATE if grid.usd_rate is None else grid.usd_rate
+    household = Household(incomes=grid.incomes, expenses=grid.expenses, debts=debts,
                           start=as_of, usd_rate=rate, opening_cash=grid.savings)
     return FamilyHousehold(family, grid, household, warnings)

@@ -12,6 +12,8 @@ Decisions:
   rounded up to the product's step (10,000 riel), the smallest loan that can start it.
 - With neither, there is no new loan: capacity (and the largest loan) and the shocks are shown
   on the family's own grid; financing and the Monte Carlo need a loan and are left out.
+- `project_household` does the same for any `Household` — a stored grid, or one being edited
+  on the projection screen before it is saved — and reads nothing.
 """
 
 from __future__ import annotations
@@ -51,7 +53,16 @@ from ledger.services.errors import NotFound, ServiceError
 from ledger.services.households import FamilyRef, StoredGrid, build_household
 from ledger.services.products import FOUNDATION_PRODUCT, find_product
 
-__all__ = ["MAX_MONTHS", "SCENARIOS", "FamilyProjection", "ledger_product", "project_family"]
+__all__ = [
+    "MAX_MONTHS",
+    "SCENARIOS",
+    "FamilyProjection",
+    "HouseholdProjection",
+    "ledger_product",
+    "project_family",
+    "project_household",
+    "simulate_projection",
+]
 
 MAX_MONTHS = 120  # as `fsf compare`: far beyond any Foundation loan
 SCENARIOS = 10_000
@@ -118,6 +129,94 @@ def _limits_warnings(amount: Decimal, months: int,
     return out
 
 
+@dataclass(frozen=True, slots=True)
+class HouseholdProjection:
+    """A projection of one `Household`, stored or being edited (see `project_household`)."""
+
+    as_of: date
+    months: int
+    household: Household
+    product: FoundationProduct
+    activity: Activity | None
+    amount: Decimal | None
+    schedule: Schedule | None
+    grid: Grid
+    capacity: Capacity
+    viability: Viability | None
+    financing: tuple[FinancingOption, ...]
+    stress: tuple[StressResult, ...]
+    monte_carlo: MonteCarloResult | None
+    warnings: tuple[str, ...]
+
+
+def _refuse_inputs(months: int, amount: Decimal | None, scenarios: int) -> None:
+    if not 1 <= months <= MAX_MONTHS:
+        raise ServiceError(f"must be between 1 and {MAX_MONTHS}, not {months}", field="months")
+    if amount is not None and (amount <= 0 or amount != amount.to_integral_value()):
+        raise ServiceError(f"{amount} is not a whole number of riel above zero", field="amount")
+    if scenarios < 0:
+        raise ServiceError("the number of scenarios cannot be negative", field="scenarios")
+
+
+def project_household(
+    household: Household,
+    *,
+    product: FoundationProduct,
+    limits: tuple[int, int, int, int],
+    activity: ActivityKind | Activity | str | None = None,
+    amount: Decimal | None = None,
+    months: int = 12,
+    seed: int = 0,
+    scenarios: int = SCENARIOS,
+    warnings: tuple[str, ...] = (),
+) -> HouseholdProjection:
+    """Project `household` over `months` months with a Foundation loan of `amount` riel
+    disbursed on `household.start` (see the module notes). Pure; `scenarios=0` leaves the
+    Monte Carlo out, for `simulate_projection` to run apart."""
+    _refuse_inputs(months, amount, scenarios)
+    as_of = household.start
+    model = _activity(activity)
+    notes = list(warnings)
+    viability = None
+    if model is not None:
+        cal = calendar_months(as_of, months)
+        if amount is None:
+            need = evaluate(model, capital=Decimal(0), months=months, calendar=cal)
+            steps = (need.minimum_capital / product.step).to_integral_value(ROUND_CEILING)
+            amount = max(steps, Decimal(1)) * product.step
+        viability = evaluate(model, capital=amount, months=months, calendar=cal)
+        notes += viability.warnings
+    schedule = None
+    if amount is not None:
+        notes += _limits_warnings(amount, months, limits)
+        schedule = build_schedule(product.terms(amount, months, as_of))
+    grid = activity_grid(household, model, schedule, months)
+    capacity = assess(grid, product=product, term=months, start=as_of)
+    financing: tuple[FinancingOption, ...] = ()
+    monte_carlo = None
+    if amount is not None:
+        financing = compare_financing(household, principal=amount, months=months,
+                                      activity=model, product=product)
+        if scenarios:
+            monte_carlo = simulate_grid(grid, scenarios=scenarios, seed=seed)
+    stress = stress_test(grid, DEFAULT_SHOCKS, product=product, term=months, start=as_of)
+    return HouseholdProjection(
+        as_of=as_of, months=months, household=household, product=product, activity=model,
+        amount=amount, schedule=schedule, grid=grid, capacity=capacity, viability=viability,
+        financing=financing, stress=stress, monte_carlo=monte_carlo,
+        warnings=tuple(dict.fromkeys(notes)))
+
+
+def simulate_projection(projection: HouseholdProjection, *, scenarios: int = SCENARIOS,
+                        seed: int = 0) -> MonteCarloResult | None:
+    """The seeded Monte Carlo of a projection's loan (None when it proposes no loan)."""
+    if scenarios < 1:
+        raise ServiceError("a simulation needs at least one scenario", field="scenarios")
+    if projection.schedule is None:
+        return None
+    return simulate_grid(projection.grid, scenarios=scenarios, seed=seed)
+
+
 def project_family(
     session: Session,
     *,
@@ -133,42 +232,17 @@ def project_family(
     """Project the family's next `months` months with a Foundation loan of `amount` riel
     disbursed on `as_of` (and the financed `activity`, if any). Reading only."""
     actor.require(Permission.READ)
-    if not 1 <= months <= MAX_MONTHS:
-        raise ServiceError(f"must be between 1 and {MAX_MONTHS}, not {months}", field="months")
-    if amount is not None and (amount <= 0 or amount != amount.to_integral_value()):
-        raise ServiceError(f"{amount} is not a whole number of riel above zero", field="amount")
+    _refuse_inputs(months, amount, scenarios)
     if scenarios < 1:
         raise ServiceError("a simulation needs at least one scenario", field="scenarios")
     found = build_household(session, actor=actor, family_id=family_id, as_of=as_of)
-    household = found.household
     product, limits = ledger_product(session)
-    model = _activity(activity)
-    warnings = list(found.warnings)
-    viability = None
-    if model is not None:
-        cal = calendar_months(as_of, months)
-        if amount is None:
-            need = evaluate(model, capital=Decimal(0), months=months, calendar=cal)
-            steps = (need.minimum_capital / product.step).to_integral_value(ROUND_CEILING)
-            amount = max(steps, Decimal(1)) * product.step
-        viability = evaluate(model, capital=amount, months=months, calendar=cal)
-        warnings += viability.warnings
-    schedule = None
-    if amount is not None:
-        warnings += _limits_warnings(amount, months, limits)
-        schedule = build_schedule(product.terms(amount, months, as_of))
-    grid = activity_grid(household, model, schedule, months)
-    capacity = assess(grid, product=product, term=months, start=as_of)
-    financing: tuple[FinancingOption, ...] = ()
-    monte_carlo = None
-    if amount is not None:
-        financing = compare_financing(household, principal=amount, months=months,
-                                      activity=model, product=product)
-        monte_carlo = simulate_grid(grid, scenarios=scenarios, seed=seed)
-    stress = stress_test(grid, DEFAULT_SHOCKS, product=product, term=months, start=as_of)
+    p = project_household(found.household, product=product, limits=limits, activity=activity,
+                          amount=amount, months=months, seed=seed, scenarios=scenarios,
+                          warnings=found.warnings)
     return FamilyProjection(
         family=found.family, as_of=as_of, months=months, source=found.grid,
-        household=household, product=product, activity=model, amount=amount,
-        schedule=schedule, grid=grid, capacity=capacity, viability=viability,
-        financing=financing, stress=stress, monte_carlo=monte_carlo,
-        warnings=tuple(dict.fromkeys(warnings)))
+        household=p.household, product=product, activity=p.activity, amount=p.amount,
+        schedule=p.schedule, grid=p.grid, capacity=p.capacity, viability=p.viability,
+        financing=p.financing, stress=p.stress, monte_carlo=p.monte_carlo,
+        warnings=p.warnings)

@@ -4,10 +4,21 @@ Visits are append-only facts. A visit recorded wrongly is corrected by a new vis
 `corrects`; reports then ignore the corrected one. Amounts are kept in riel; a visit entered in
 dollars also keeps the dollars, the riel-per-dollar rate used and its date, and the riel
 equivalent is exact: dollars × rate rounded to whole riel HALF_EVEN (`RIEL_ROUNDING`).
+
+A visit also updates the family's cash-flow grid, in the same transaction: a new snapshot dated
+the day of the visit and linked to it (`household_grid.follow_up_id`), made by `visit_lines`
+from the family's grid as of that day (or from nothing, when it has none yet). The visit's
+income replaces the grid's `activity` income lines — it is the income of the trained activity,
+whether the person is self-employed or employed (0 when not working) — and its food and
+housing costs replace the `food` and `housing` lines, as one `food` line labelled
+`FOOD_AND_HOUSING` (the visit records them together). Every other line, the savings and, for a
+visit in riel, the grid's dollar rate are carried over; a visit in dollars keeps its amounts in
+dollars and its rate becomes the grid's.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_EVEN, Decimal
@@ -19,22 +30,27 @@ from sqlmodel import col
 from ledger.actor import Actor, Permission
 from ledger.db.tables import VISIT_ACTIVITIES, FollowUpVisit
 from ledger.money import KHR, Money
+from ledger.projection.cashflow import CashLine, ExpenseKind, IncomeSource
 from ledger.services.errors import Conflict, NotFound, ServiceError
+from ledger.services.households import latest_grid, record_household_grid
 from ledger.services.training import get_enrollment, refuse_problems
 from ledger.services.unit import transactional, use_case
 
 __all__ = [
     "BUSINESS_STATUSES",
+    "FOOD_AND_HOUSING",
     "RIEL_ROUNDING",
     "VisitInput",
     "record_follow_up",
     "riel_equivalent",
+    "visit_lines",
     "visit_problems",
 ]
 
 # How a dollar amount becomes whole riel: banker's rounding, as everywhere in the ledger.
 RIEL_ROUNDING = ROUND_HALF_EVEN
 BUSINESS_STATUSES = ("none", "starting", "running", "growing", "struggling", "closed")
+FOOD_AND_HOUSING = "food and housing"
 
 
 def riel_equivalent(amount: Money, rate: Decimal | None) -> Money:
@@ -114,10 +130,60 @@ def _check_correction(session: Session, data: VisitInput) -> None:
                        "correct that one", field="corrects")
 
 
+def visit_lines(base: Sequence[CashLine], *, activity: str, detail: str, income: Money,
+                costs: Money) -> tuple[CashLine, ...]:
+    """The grid lines a visit leaves (see the module notes): `base` with its activity incomes
+    replaced by the visit's income and its food and housing by the visit's costs, incomes
+    first, each replacement where the first line it replaces stood."""
+    what = "not working" if activity == "not-working" else f"{activity}: {detail.strip()}"
+    earned = CashLine(IncomeSource.ACTIVITY, (income.amount,), income.currency, what)
+    spent = CashLine(ExpenseKind.FOOD, (costs.amount,), costs.currency, FOOD_AND_HOUSING)
+    incomes: list[CashLine] = []
+    expenses: list[CashLine] = []
+    placed_income = placed_costs = False
+    for line in base:
+        if line.category is IncomeSource.ACTIVITY:
+            if not placed_income:
+                incomes.append(earned)
+                placed_income = True
+        elif line.category is ExpenseKind.FOOD or line.category is ExpenseKind.HOUSING:
+            if not placed_costs:
+                expenses.append(spent)
+                placed_costs = True
+        elif isinstance(line.category, IncomeSource):
+            incomes.append(line)
+        else:
+            expenses.append(line)
+    if not placed_income:
+        incomes.append(earned)
+    if not placed_costs:
+        expenses.append(spent)
+    return (*incomes, *expenses)
+
+
+def _update_grid(session: Session, *, actor: Actor, family_id: int, visit_id: int,
+                 data: VisitInput, today: date) -> None:
+    """Record the snapshot the visit leaves (see the module notes)."""
+    base = latest_grid(session, actor=actor, family_id=family_id, as_of=data.visited_on)
+    lines = visit_lines(() if base is None else (*base.incomes, *base.expenses),
+                        activity=data.activity, detail=data.activity_detail,
+                        income=data.income, costs=data.costs)
+    if data.income.currency != KHR:
+        rate, rate_on = data.rate, data.rate_on
+    else:
+        rate, rate_on = (None, None) if base is None else (base.usd_rate, base.rate_on)
+    record_household_grid(
+        session, actor=actor, family_id=family_id, lines=lines, recorded_on=data.visited_on,
+        usd_rate=rate, rate_on=rate_on, follow_up_id=visit_id,
+        savings=Decimal(0) if base is None else base.savings, today=today,
+        note=f"follow-up visit {visit_id}" + ("" if base is None else f", from grid {base.id}"))
+
+
 @transactional
 def record_follow_up(session: Session, *, actor: Actor, data: VisitInput,
                      today: date) -> FollowUpVisit:
-    """Record a follow-up visit (or the correction of an earlier one) with riel amounts."""
+    """Record a follow-up visit (or the correction of an earlier one) with riel amounts, and
+    the family's grid as the visit leaves it, in one transaction."""
     actor.require(Permission.ENTER_TRAININGS)
     refuse_problems(visit_problems(data, today=today))
     enrollment = get_enrollment(session, data.enrollment_id)
@@ -138,4 +204,7 @@ def record_follow_up(session: Session, *, actor: Actor, data: VisitInput,
             notes=data.notes, corrects_id=data.corrects, recorded_by=actor.name)
         session.add(visit)
         session.flush()
+        assert visit.id is not None
+        _update_grid(session, actor=actor, family_id=enrollment.family_id, visit_id=visit.id,
+                     data=data, today=today)
     return visit

@@ -1,8 +1,12 @@
-"""Training: who needs a follow-up visit, and recording one (its monthly income and costs
-become the family's cash-flow figures for projections and the next loan's capacity check)."""
+"""Training: who needs a follow-up visit, and recording one. The visit's income and its food
+and housing costs update the family's cash-flow grid in the same transaction (a new snapshot
+linked to the visit, see `ledger.services.training_followups`); the confirmation says which
+lines they replace. p opens the family's projection."""
 
 from __future__ import annotations
 
+import asyncio
+from datetime import date
 from typing import ClassVar
 
 from textual import on, work
@@ -12,6 +16,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Static
 
 from ledger.money import Money
+from ledger.projection import CashLine, ExpenseKind, IncomeSource
 from tui.dialogs import ConfirmDialog, EntryDialog, EntryField
 from tui.dialogs.checks import amount_check, date_check, parse_date
 from tui.screens.base import LedgerScreen
@@ -28,6 +33,7 @@ class TrainingScreen(LedgerScreen):
     CSS_PATH = "training.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("v", "visit", "Record visit", id="training.visit"),
+        Binding("p", "projection", "Projection", id="training.projection"),
     ]
 
     class FollowUpsLoaded(Message):
@@ -38,10 +44,10 @@ class TrainingScreen(LedgerScreen):
             super().__init__()
 
     class FollowUpRecorded(Message):
-        """A visit was recorded."""
+        """A visit was recorded, and the grid snapshot it left."""
 
-        def __init__(self, who: str) -> None:
-            self.who = who
+        def __init__(self, who: str, family_ref: str, grid_id: int | None) -> None:
+            self.who, self.family_ref, self.grid_id = who, family_ref, grid_id
             super().__init__()
 
     def body(self) -> ComposeResult:
@@ -107,25 +113,68 @@ class TrainingScreen(LedgerScreen):
             return
         income, costs = Money.parse(values["income"], "KHR"), Money.parse(values["costs"], "KHR")
         on_day = parse_date(values["visited_on"])
+        was = await asyncio.to_thread(self._replaced, row.family_ref, on_day)
         if await self.app.push_screen_wait(ConfirmDialog(
                 "Record this visit?", f"{row.person} ({row.family_ref}) visited {on_day}: "
-                                      f"{values['activity']}, income {income}, costs {costs}.")):
+                                      f"{values['activity']}, income {income}, costs {costs}."
+                                      f"\n\n{was}")):
             self._record(row, on_day, values, income, costs)
+
+    def _replaced(self, family_ref: str, on_day: date) -> str:
+        """What the visit will change in the family's grid, in words (read in a thread)."""
+        from ledger.services.households import family_by_ref, latest_grid
+
+        with self.fsf.read_session() as session:
+            grid = latest_grid(session, actor=self.ctx.user, as_of=on_day,
+                               family_id=family_by_ref(session, family_ref))
+        if grid is None:
+            return (f"{family_ref} has no cash-flow grid yet: this visit starts one with the "
+                    "income and the food and housing costs above.")
+
+        def said(lines: list[CashLine]) -> str:
+            return " + ".join(f"{x.label or x.category.value} {Money(x.amounts[0], x.currency)}"
+                              + (" (seasonal)" if x.seasonal else "") for x in lines)
+
+        activity = [x for x in grid.incomes if x.category is IncomeSource.ACTIVITY]
+        living = [x for x in grid.expenses
+                  if x.category in (ExpenseKind.FOOD, ExpenseKind.HOUSING)]
+        income = (f"the income replaces its activity income ({said(activity)})" if activity
+                  else "the income becomes its activity income (it has none yet)")
+        costs = (f"the costs its food and housing ({said(living)})" if living
+                 else "the costs become its food and housing (it has none yet)")
+        return (f"{family_ref}'s cash-flow grid (of {grid.recorded_on}) gets a new snapshot "
+                f"dated {on_day}: {income}, {costs}; its other lines stay.")
 
     @work(thread=True, exclusive=True, group="training-save", exit_on_error=False)
     def _record(self, row: object, on_day: object, values: dict[str, str], income: Money,
                 costs: Money) -> None:
+        from ledger.services.households import follow_up_grid
         from ledger.services.training_followups import VisitInput, record_follow_up
 
         with self.fsf.write_session() as session:
-            record_follow_up(session, actor=self.ctx.user, today=self.ctx.today, data=VisitInput(
+            visit = record_follow_up(session, actor=self.ctx.user, today=self.ctx.today,
+                                     data=VisitInput(
                 enrollment_id=row.enrollment_id, visited_on=on_day,  # type: ignore[attr-defined,arg-type]
                 officer=self.ctx.user.name, activity=values["activity"].strip(),
                 activity_detail=values["detail"], income=income, costs=costs))
-        self.post_message(self.FollowUpRecorded(row.person))  # type: ignore[attr-defined]
+            assert visit.id is not None
+            grid = follow_up_grid(session, actor=self.ctx.user, follow_up_id=visit.id)
+        self.post_message(self.FollowUpRecorded(
+            row.person, row.family_ref,  # type: ignore[attr-defined]
+            None if grid is None else grid.id))
 
     @on(FollowUpRecorded)
     def _recorded(self, event: FollowUpRecorded) -> None:
-        self.notify(f"Visit to {event.who} recorded; their cash-flow figures are updated.",
-                    title="Saved", timeout=8)
+        grid = f" (grid {event.grid_id})" if event.grid_id is not None else ""
+        self.notify(f"Visit to {event.who} recorded; {event.family_ref}'s cash-flow grid is "
+                    f"updated{grid}.", title="Saved", timeout=8)
         self.reload()
+
+    def action_projection(self) -> None:
+        """Open the selected person's family's projection."""
+        from tui.screens.projections import ProjectionsScreen
+
+        table = self.query_one(DataTable)
+        if getattr(self, "rows", None) and table.row_count:
+            row = self.rows[table.cursor_row]
+            self.app.push_screen(ProjectionsScreen(family_ref=row.family_ref))
