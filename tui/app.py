@@ -3,7 +3,9 @@ everything injected; nothing is opened at import time.
 
 Areas are Textual MODES (one screen per file under `tui/screens/`); pages (a family, a loan,
 the new-loan form) are pushed over an area. Database work runs in thread workers with their own
-sessions; any worker failure becomes an error dialog (`report_failure`), never a crash.
+sessions. A failure in a worker, a message handler or an action becomes an error dialog
+(`report_failure`) and the app carries on; a fault's traceback goes to the error log for
+support. Only failures that leave the app unable to draw (`is_fatal`) end it, Textual's way.
 """
 
 from __future__ import annotations
@@ -12,33 +14,38 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from textual import events
 from textual.app import App
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.screen import Screen
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerFailed, WorkerState
 
 from ledger.actor import Actor, PermissionDenied
 from ledger.db import read_only
 from ledger.services.errors import ServiceError
 from tui.commands.context import Cli
 from tui.dialogs import ErrorDialog
+from tui.dialogs.failure import failure_dialog, failure_log_path, is_fatal, write_failure_log
 
 __all__ = ["AREAS", "FsfApp", "LedgerContext", "make_app", "open_app", "who_acts"]
 
 
 @dataclass
 class LedgerContext:
-    """The ledger the app works on, the day it takes as today, and who acts (None until
-    someone logs in)."""
+    """The ledger the app works on, the day it takes as today, who acts (None until someone
+    logs in), and the file that keeps the tracebacks of unexpected failures."""
 
     engine: sa.Engine
     today: date
     actor: Actor | None
     name: str = "FSF Ledger"
+    error_log: Path | None = None
 
     @property
     def user(self) -> Actor:
@@ -68,6 +75,7 @@ AREAS: tuple[tuple[str, str, str, str, str], ...] = (
     ("projections", "7", "Projections", "projections", "ProjectionsScreen"),
     ("reports", "8", "Reports", "reports", "ReportsScreen"),
     ("journal", "9", "Journal", "journal", "JournalScreen"),
+    ("approvals", "0", "Approvals", "approvals", "ApprovalsScreen"),
 )
 _AREA_KEYS = Binding.Group("Areas", compact=True)
 
@@ -86,6 +94,7 @@ class FsfApp(App[None]):
         Binding("f1,question_mark", "help", "Help", id="app.help", key_display="F1"),
         Binding("e", "export", "Export", id="app.export"),
         Binding("i", "import", "Import", id="app.import"),
+        Binding("u", "switch_user", "Switch user", id="app.switch_user", show=False),
         Binding("ctrl+t", "toggle_theme", "Light/dark", id="app.theme", show=False),
         Binding("q,ctrl+q", "quit", "Quit", id="app.quit", key_display="q"),
     ]
@@ -94,6 +103,7 @@ class FsfApp(App[None]):
         super().__init__()
         self.ledger = ledger
         self.theme = "textual-dark"
+        self.last_village: int | None = None  # the village meeting opens on it next time
         from tui.providers import PROVIDERS
 
         self.COMMANDS = App.COMMANDS | set(PROVIDERS)  # type: ignore[misc]
@@ -149,20 +159,41 @@ class FsfApp(App[None]):
 
     # --- failures ------------------------------------------------------------------------
 
-    def report_failure(self, error: BaseException) -> None:
-        """Show a failure as a dialog: a service's refusal with its own title and message."""
-        if isinstance(error, ServiceError):
-            self.push_screen(ErrorDialog(error.title, error.message))
-        elif isinstance(error, PermissionDenied):
-            self.push_screen(ErrorDialog("Not allowed", str(error)))
-        else:
-            self.push_screen(ErrorDialog("Something went wrong",
-                                         f"{type(error).__name__}: {error}\n\nNothing was "
-                                         "saved by this action."))
+    def report_failure(self, error: BaseException, *, where: str = "") -> None:
+        """Show a failure as a dialog: a service's refusal with its own title and message; any
+        other error with its traceback appended to the error log first."""
+        log = None
+        if not isinstance(error, ServiceError | PermissionDenied) and self.ledger.error_log:
+            log = write_failure_log(self.ledger.error_log, error, where=where)
+        dialog = failure_dialog(error, log)
+        shown = self.screen
+        if isinstance(shown, ErrorDialog) and shown.message == dialog.message:
+            return  # the same failure again (a handler run once per refresh): one dialog is enough
+        self.push_screen(dialog)
+
+    async def _dispatch_message(self, message: Message) -> None:
+        # Keys run actions here: a failing action or app-level handler shows a dialog instead
+        # of ending the app (Textual would stop this message loop and exit).
+        try:
+            await super()._dispatch_message(message)
+        except Exception as error:
+            # The app failing to start (Compose, Mount) has nothing to carry on with.
+            if isinstance(message, events.Compose | events.Mount) or is_fatal(error):
+                raise
+            self.report_failure(error, where=f"{type(message).__name__} in the app")
+
+    def _handle_exception(self, error: Exception) -> None:
+        # A worker started without exit_on_error=False lands here: show it, do not exit.
+        if isinstance(error, WorkerFailed) and not is_fatal(error.error):
+            self.report_failure(error.error, where="a worker")
+            return
+        super()._handle_exception(error)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR and event.worker.error is not None:
-            self.report_failure(event.worker.error)
+        worker = event.worker
+        if event.state == WorkerState.ERROR and worker.error is not None \
+                and not worker.exit_on_error:  # those reach _handle_exception instead
+            self.report_failure(worker.error, where=f"worker {worker.name}")
 
     # --- actions -------------------------------------------------------------------------
 
@@ -170,6 +201,22 @@ class FsfApp(App[None]):
         from tui.screens.help import HelpScreen
 
         self.push_screen(HelpScreen(self.screen))
+
+    def action_switch_user(self) -> None:
+        """Sign in as another user (the approver of what this one proposed); Escape keeps the
+        current user."""
+        from tui.screens.login import LoginScreen
+
+        if self.ledger.actor is None or isinstance(self.screen, LoginScreen):
+            return
+        was = self.ledger.actor.name
+
+        def switched(actor: Actor | None) -> None:
+            if actor is not None and actor.name != was:
+                # Each area redraws for the new user when it is shown again (LedgerScreen).
+                self.notify(f"Now acting as {actor.name} (was {was}).", title="Switched user")
+
+        self.push_screen(LoginScreen(switching=True), callback=switched)
 
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
@@ -218,8 +265,8 @@ def make_app(*, engine: sa.Engine, today: date, actor: Actor | None,
     """The app on `engine`, taking `today` as today, acting as `actor` (None: ask for a login
     first). Opens nothing until it runs."""
     return FsfApp(LedgerContext(engine=engine, today=today, actor=actor,
-                                name=name or "FSF Ledger"))
-
+                                name=name or "FSF Ledger",
+                                error_log=failure_log_path(engine.url)))
 
 
 def who_acts(cli: Cli, session: Session) -> Actor | None:

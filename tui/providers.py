@@ -1,6 +1,6 @@
 """Command palette (ctrl+p) providers: open a family, a loan or a village, start a new loan
-for a family, export or import a file, or go to any area. Candidates are read in a thread,
-never on the UI thread."""
+for a family, export or import a file, switch user, or go to any area (Approvals among them).
+Candidates are read in a thread, never on the UI thread."""
 
 from __future__ import annotations
 
@@ -78,6 +78,22 @@ class TransferProvider(Provider):
                           help=f"key {key}")
 
 
+_SWITCH = "Switch user… (sign in as another user, e.g. the approver)"
+
+
+class SwitchUserProvider(Provider):
+    """Switch user…: hand the keyboard to another user (maker-checker needs two)."""
+
+    async def discover(self) -> Hits:
+        yield DiscoveryHit(_SWITCH, self.app.action_switch_user, help="key u")  # type: ignore[attr-defined]
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        if (score := matcher.match(_SWITCH)) > 0:
+            yield Hit(score, matcher.highlight(_SWITCH),
+                      self.app.action_switch_user, help="key u")  # type: ignore[attr-defined]
+
+
 class FamilyProvider(_LedgerProvider):
     """Open family… / New loan for… (by name, Khmer or Latin, reference or village)."""
 
@@ -86,6 +102,7 @@ class FamilyProvider(_LedgerProvider):
         for prefix in ("open family", "new loan for", "family", "new loan"):
             if query.lower().startswith(prefix):
                 needle = query[len(prefix):].strip()
+                break  # "new loan for X" must not be cut again as "new loan" + "for X"
         if len(needle) < 2:
             return
         rows = await self._read(partial(search_families, limit=10), needle)
@@ -143,4 +160,5 @@ class VillageProvider(_LedgerProvider):
             yield Hit(0.55, text, partial(self.fsf.open_village, int(vid)), text=text)
 
 
-PROVIDERS = (AreasProvider, TransferProvider, FamilyProvider, LoanProvider, VillageProvider)
+PROVIDERS = (AreasProvider, TransferProvider, SwitchUserProvider, FamilyProvider, LoanProvider,
+             VillageProvider)

@@ -29,7 +29,8 @@ class ConfirmDialog(ModalScreen[bool]):
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
             yield Static(self.title_text, classes="title")
-            yield Static(self.message, id="message")
+            # markup off: messages quote what people typed (a reason may hold "[").
+            yield Static(self.message, id="message", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Cancel (Esc)", id="cancel")
                 yield Button(f"{self.confirm_label} (y)", id="confirm", variant="primary")

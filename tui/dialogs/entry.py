@@ -49,8 +49,10 @@ class EntryDialog(ModalScreen[dict[str, str] | None]):
                 yield Static(self.intro, markup=False)
             for f in self.fields:
                 yield Static(f.label, classes="field-label")
-                yield Input(f.value, placeholder=f.placeholder, id=f"field-{f.name}")
-                yield Static("", id=f"problem-{f.name}", classes="problem")
+                # compact: a dialog of three fields with its buttons fits in 24 rows
+                yield Input(f.value, placeholder=f.placeholder, id=f"field-{f.name}",
+                            compact=True)
+                yield Static("", id=f"problem-{f.name}", classes="problem", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button("Cancel (Esc)", id="cancel")
                 yield Button(self.submit, id="submit", variant="primary")

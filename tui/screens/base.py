@@ -1,16 +1,21 @@
 """What every area and page shares: the top bar, the footer, Escape to go back from a page,
-and worker failures turned into an error dialog instead of a crash."""
+failures (of workers, message handlers and actions) turned into an error dialog instead of a
+crash, and a redraw when the acting user changed while the screen was hidden."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar, cast
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
+from ledger.actor import Actor
+from tui.dialogs.failure import is_fatal
 from tui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
@@ -23,6 +28,7 @@ class LedgerScreen(Screen[None]):
     """An area of the app. Subclasses set `AREA` and implement `body()`."""
 
     AREA: ClassVar[str] = ""
+    _acting: Actor | None = None  # who the screen was last drawn for
 
     @property
     def fsf(self) -> FsfApp:
@@ -37,6 +43,7 @@ class LedgerScreen(Screen[None]):
         return self.fsf.ledger
 
     def compose(self) -> ComposeResult:
+        self._acting = self.ctx.actor
         yield TopBar(self.AREA)
         yield from self.body()
         yield Footer()
@@ -45,9 +52,33 @@ class LedgerScreen(Screen[None]):
         """The screen's own widgets, between the top bar and the footer."""
         yield from ()
 
+    async def _dispatch_message(self, message: Message) -> None:
+        # A handler of this screen that raises would stop its message loop and end the app;
+        # show the failure instead and keep the screen answering.
+        try:
+            await super()._dispatch_message(message)
+        except Exception as error:
+            if isinstance(message, events.Compose) or is_fatal(error):
+                raise
+            self.fsf.report_failure(error, where=f"{type(message).__name__} on {self.AREA}")
+
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.state == WorkerState.ERROR and event.worker.error is not None:
-            self.fsf.report_failure(event.worker.error)
+        worker = event.worker
+        if event.state == WorkerState.ERROR and worker.error is not None \
+                and not worker.exit_on_error:  # those reach FsfApp._handle_exception instead
+            self.fsf.report_failure(worker.error, where=f"worker {worker.name} on {self.AREA}")
+
+    def on_screen_resume(self) -> None:
+        if self.ctx.actor == self._acting:
+            return
+        # Another user signed in while this screen was hidden: what it shows (the top bar,
+        # a treasurer's villages, what may be approved) may differ for them.
+        self._acting = self.ctx.actor
+        for bar in self.query(TopBar):
+            bar.refresh_text()
+        reload = getattr(self, "reload", None)
+        if callable(reload):
+            reload()
 
 
 class PageScreen(LedgerScreen):

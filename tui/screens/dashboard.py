@@ -1,5 +1,6 @@
 """Dashboard: the as-of date; portfolio, PAR30, on-time rate, fund cash, amounts due this
-month; what needs attention; money lent and collected by month."""
+month; what needs attention (first, what waits for an approver); money lent and collected by
+month."""
 
 from __future__ import annotations
 
@@ -33,8 +34,8 @@ class DashboardScreen(LedgerScreen):
     class DashboardLoaded(Message):
         """The dashboard's figures were computed."""
 
-        def __init__(self, figures: Dashboard) -> None:
-            self.figures = figures
+        def __init__(self, figures: Dashboard, pending: int) -> None:
+            self.figures, self.pending = figures, pending
             super().__init__()
 
     def body(self) -> ComposeResult:
@@ -51,12 +52,21 @@ class DashboardScreen(LedgerScreen):
     def action_reload(self) -> None:
         self.reload()
 
+    def on_screen_resume(self) -> None:
+        # Coming back from a page where something was proposed or approved: the figures and
+        # what waits for approval may have changed.
+        if self.is_mounted:
+            self.reload()
+
     @work(thread=True, exclusive=True, exit_on_error=False)
     def reload(self) -> None:
         """Compute the figures again."""
+        from ledger.approvals import list_pending
+
         with self.fsf.read_session() as session:
             figures = dashboard(session, self.ctx.user, self.ctx.today)
-        self.post_message(self.DashboardLoaded(figures))
+            pending = len(list_pending(session, actor=self.ctx.user))
+        self.post_message(self.DashboardLoaded(figures, pending))
 
     @on(DashboardLoaded)
     def _loaded(self, event: DashboardLoaded) -> None:
@@ -75,14 +85,19 @@ class DashboardScreen(LedgerScreen):
         self.query_one("#dashboard-figures", Static).update(grid)
         options = self.query_one("#dashboard-attention", OptionList)
         options.clear_options()
-        options.add_options([Option(f"{a.label}: {a.why}", id=f"{a.kind}:{a.target_id}")
-                             for a in d.attention] or [Option("Nothing needs attention")])
+        waiting = ([Option(f"{event.pending} waiting for approval (Approvals, key 0)",
+                           id="approvals:0")] if event.pending else [])
+        options.add_options(waiting + [
+            Option(f"{a.label}: {a.why}", id=f"{a.kind}:{a.target_id}") for a in d.attention]
+            or [Option("Nothing needs attention")])
         self.query_one(PairedBars).show(d.flows)
 
     @on(OptionList.OptionSelected, "#dashboard-attention")
     def _open(self, event: OptionList.OptionSelected) -> None:
         kind, _, target = (event.option.id or "").partition(":")
-        if kind == "loan":
+        if kind == "approvals":
+            self.fsf.switch_mode("approvals")
+        elif kind == "loan":
             self.fsf.open_loan(int(target))
         elif kind == "family":
             self.fsf.open_family(int(target))

@@ -51,7 +51,7 @@ class HelpScreen(ModalScreen[None]):
             table.add_row(key, what, ident)
         with VerticalScroll():
             yield Static("[b]Keys[/b]  (ctrl+p opens the command palette: open a family, a "
-                         "loan, a village, a new loan, or any area)")
+                         "loan, a village, a new loan, switch user, or any area)")
             yield Static(table, id="keys")
 
     def action_close(self) -> None:

@@ -1,13 +1,18 @@
-"""A loan's page: schedule with paid/overdue state, payments, arrears and payoff; actions
-approve, disburse, record or reverse a repayment, write off, record a recovery, reschedule.
-Every action states what it will do and to whom, asks, and then shows the resulting balance."""
+"""A loan's page: schedule with each installment's state (paid, paid late, waived, due,
+OVERDUE, WRITTEN OFF), payments, arrears and payoff, and for a written-off loan what was written
+off and recovered; actions approve, disburse, record or reverse a repayment, propose a write-off,
+record a recovery, reschedule. Every action states what it will do and to whom, asks, and then
+shows the resulting balance."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import sqlalchemy as sa
 from rich.table import Table
+from rich.text import Text
 from sqlalchemy.orm import Session
 from textual import on, work
 from textual.app import ComposeResult
@@ -16,20 +21,64 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
+from ledger.accounts import AccountRole
 from ledger.actor import SecondPersonRequired
+from ledger.db.tables import core_table
 from ledger.money import Money
 from tui.dialogs import ConfirmDialog, EntryDialog, EntryField
 from tui.dialogs.checks import amount_check, date_check, parse_date, required, whole_number
 from tui.screens.base import PageScreen
-from tui.screens.data.loans import LoanPage, loan_page
+from tui.screens.data.loans import InstallmentLine, LoanPage, loan_page
 from tui.widgets.cells import amount
 
-__all__ = ["LoanScreen"]
+__all__ = ["LoanScreen", "WriteOffFacts", "installment_state", "write_off_facts"]
 
 # action -> loan statuses it applies to (others are hidden from the footer)
 _WHEN = {"approve": ("applied",), "disburse": ("approved",), "repay": ("active",),
          "reverse": ("active", "closed"), "write_off": ("active",),
          "recover": ("written_off",), "reschedule": ("active",)}
+
+
+
+
+@dataclass(frozen=True, slots=True)
+class WriteOffFacts:
+    """What was written off on a loan and what has been recovered since, from the journal."""
+
+    written_off: Money
+    recovered: Money
+
+
+def write_off_facts(session: sa.orm.Session, page: LoanPage) -> WriteOffFacts | None:
+    """The written-off and recovered amounts of a written-off loan (None for other loans):
+    read from the postings to the loan-loss and recoveries accounts, as the journal has them."""
+    if page.status != "written_off":
+        return None
+    post, acct = core_table("posting"), core_table("account")
+    sums = dict(session.execute(
+        sa.select(acct.c.role, sa.func.sum(post.c.amount_minor))
+        .join(acct, acct.c.id == post.c.account_id)
+        .where(post.c.loan_id == page.id, acct.c.role.in_(
+            (AccountRole.LOAN_LOSS_EXPENSE.value, AccountRole.RECOVERIES_INCOME.value)))
+        .group_by(acct.c.role)).all())
+    cur = page.principal.currency
+    return WriteOffFacts(
+        Money.from_minor(int(sums.get(AccountRole.LOAN_LOSS_EXPENSE.value) or 0), cur),
+        # recoveries are credits to income, so negative in the journal
+        Money.from_minor(-int(sums.get(AccountRole.RECOVERIES_INCOME.value) or 0), cur))
+
+
+def installment_state(page: LoanPage, line: InstallmentLine) -> str:
+    """What the schedule says of an installment, given the loan's status: on a written-off
+    loan whatever was unpaid is WRITTEN OFF (no longer overdue); an installment settled for
+    less than was due (interest not charged after an early payoff) is waived."""
+    if line.outstanding and page.status == "written_off":
+        return "WRITTEN OFF"
+    if line.outstanding and page.status == "closed":
+        return "waived"
+    if not line.outstanding and line.paid < line.due:
+        return "waived"
+    return line.state
 
 
 class LoanScreen(PageScreen):
@@ -51,15 +100,16 @@ class LoanScreen(PageScreen):
     class LoanLoaded(Message):
         """The loan's page was read."""
 
-        def __init__(self, page: LoanPage) -> None:
-            self.page = page
+        def __init__(self, page: LoanPage, written_off: WriteOffFacts | None) -> None:
+            self.page, self.written_off = page, written_off
             super().__init__()
 
     class LoanChanged(Message):
         """An action was saved (a repayment recorded, a reversal, a disbursement …)."""
 
-        def __init__(self, what: str, page: LoanPage) -> None:
-            self.what, self.page = what, page
+        def __init__(self, what: str, page: LoanPage,
+                     written_off: WriteOffFacts | None) -> None:
+            self.what, self.page, self.written_off = what, page, written_off
             super().__init__()
 
     def __init__(self, loan_id: int) -> None:
@@ -73,65 +123,88 @@ class LoanScreen(PageScreen):
         with Horizontal(id="loan-tables"):
             schedule: DataTable[object] = DataTable(id="loan-schedule", cursor_type="row",
                                                     zebra_stripes=True)
-            for label, width in (("#", 2), ("Due", 10), ("Amount", 10), ("Paid", 10),
-                                 ("State", 9)):
+            for label, width in (("#", 2), ("Due", 10), ("Amount", 9), ("Paid", 9),
+                                 ("State", 11)):
                 schedule.add_column(label, width=width, key=label)
             yield schedule
             with Vertical(id="loan-right"):
                 yield Static("Payments (v reverses)", classes="loan-caption")
                 payments: DataTable[object] = DataTable(id="loan-payments", cursor_type="row")
-                for label, width in (("Paid on", 10), ("Amount", 10), ("Rev.", 4)):
+                for label, width in (("Paid on", 10), ("Amount", 9), ("Rev", 3)):
                     payments.add_column(label, width=width, key=label)
                 yield payments
 
     def on_mount(self) -> None:
         self.reload()
 
+    def _read(self) -> tuple[LoanPage, WriteOffFacts | None]:
+        with self.fsf.read_session() as session:
+            page = loan_page(session, loan_id=self.loan_id, as_of=self.ctx.today)
+            return page, write_off_facts(session, page)
+
     @work(thread=True, exclusive=True, group="loan-read", exit_on_error=False)
     def reload(self) -> None:
         """Read the loan's page again."""
-        with self.fsf.read_session() as session:
-            page = loan_page(session, loan_id=self.loan_id, as_of=self.ctx.today)
-        self.post_message(self.LoanLoaded(page))
+        self.post_message(self.LoanLoaded(*self._read()))
+
+    def on_screen_resume(self) -> None:
+        # Back from another page or area where this loan may have changed (a write-off
+        # approved, a meeting posted): read it again.
+        if self.page is not None:
+            self.reload()
 
     @on(LoanLoaded)
     def _loaded(self, event: LoanLoaded) -> None:
-        self._show(event.page)
+        self._show(event.page, event.written_off)
+        # The last action's line described the loan as it was; it is read afresh now.
+        self.query_one("#loan-result", Static).update("")
 
     @on(LoanChanged)
     def _changed(self, event: LoanChanged) -> None:
-        self._show(event.page)
+        self._show(event.page, event.written_off)
         p = event.page
         balance = (f"outstanding principal now {p.outstanding}, payoff today {p.payoff}"
-                   if p.status == "active" else f"the loan is now {p.status}")
+                   if p.status == "active"
+                   else f"the loan is now {p.status.replace('_', ' ')}")
+        if event.written_off is not None:
+            balance += f"; recovered {event.written_off.recovered} so far"
         if p.recoverable is not None:
             balance += f"; still recoverable {p.recoverable}"
         line = f"✔ {event.what}. {balance[0].upper()}{balance[1:]}."
+        # A line that stays above the schedule, rather than a toast that would cover it.
         self.query_one("#loan-result", Static).update(line)
-        self.notify(line, title="Saved", timeout=8)
 
-    def _show(self, p: LoanPage) -> None:
+    def _show(self, p: LoanPage, written_off: WriteOffFacts | None) -> None:
         self.page = p
         head = Table.grid(padding=(0, 2), expand=True)
         head.add_column(style="bold", width=12)
         head.add_column()
         renegotiated = "  (rescheduled)" if p.renegotiated else ""
-        head.add_row("Loan", f"{p.ref}  [{p.status.upper()}]{renegotiated}  {p.principal}, "
-                             f"{p.terms}")
-        head.add_row("Family", f"{p.family_ref}  {p.family_name_latin}   {p.family_name}")
+        status = p.status.replace("_", " ").upper()
+        # Text, not markup: "[ACTIVE]" and names as people typed them are shown as they are.
+        head.add_row("Loan", Text(f"{p.ref}  [{status}]{renegotiated}  {p.principal}, "
+                                  f"{p.terms}"))
+        head.add_row("Family", Text(f"{p.family_ref}  {p.family_name_latin}   {p.family_name}"))
         if p.status == "active" and p.arrears is not None:
             a = p.arrears
             late = (f"{Money(a.overdue_amount, p.principal.currency)} overdue, "
                     f"{a.days_overdue} days" if a.days_overdue else "nothing overdue")
             head.add_row("Owes", f"principal {p.outstanding}; {late}; payoff {p.payoff}")
+        elif written_off is not None:
+            head.add_row("Written off", f"{written_off.written_off}; recovered "
+                                        f"{written_off.recovered}; still recoverable "
+                                        f"{p.recoverable}")
         elif p.recoverable is not None:
             head.add_row("Recoverable", str(p.recoverable))
+        elif p.status in ("applied", "approved"):
+            head.add_row("Next", "a approves the application" if p.status == "applied" else
+                         "d disburses it; its schedule starts then")
         self.query_one("#loan-head", Static).update(head)
         schedule = self.query_one("#loan-schedule", DataTable)
         schedule.clear()
         for i in p.installments:
             schedule.add_row(str(i.number), str(i.due_date), amount(i.due), amount(i.paid),
-                             i.state, key=str(i.number))
+                             installment_state(p, i), key=str(i.number))
         payments = self.query_one("#loan-payments", DataTable)
         payments.clear()
         for pay in p.payments:
@@ -150,9 +223,7 @@ class LoanScreen(PageScreen):
     def _save(self, what: str, service: Callable[[Session], Any]) -> None:
         with self.fsf.write_session() as session:
             service(session)
-        with self.fsf.read_session() as session:
-            page = loan_page(session, loan_id=self.loan_id, as_of=self.ctx.today)
-        self.post_message(self.LoanChanged(what, page))
+        self.post_message(self.LoanChanged(what, *self._read()))
 
     def _who(self) -> str:
         assert self.page is not None
@@ -274,7 +345,8 @@ class LoanScreen(PageScreen):
         if await self._sure("Propose this write-off?",
                             f"Propose writing off {p.outstanding} of principal on "
                             f"{self._who()}, on {today}. A different user approves it."):
-            self._save(f"Write-off of {p.outstanding} proposed for approval",
+            self._save(f"Write-off of {p.outstanding} proposed: a different user approves it "
+                       "(u switches user, 0 opens Approvals)",
                        lambda s: propose_write_off(s, actor=self.ctx.user, loan_id=p.id,
                                                    on=today, today=today,
                                                    reason=values["reason"]))

@@ -1,4 +1,9 @@
-"""Signing in, once per session, on a ledger that has users (a demo ledger has none)."""
+"""Signing in: once at the start on a ledger that has users, and again whenever someone else
+takes the keyboard ("Switch user", key u) — an approver approving what an officer proposed.
+
+A demo ledger has no passwords: its demo users (the administrator and the second approver the
+demo's write-offs were approved by) sign in by name alone, so maker-checker can be tried on it.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from textual import on, work
 from textual.app import ComposeResult
-from textual.binding import BindingType
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Static
@@ -16,7 +21,7 @@ from textual.widgets import Button, Input, Static
 from ledger.actor import Actor
 from ledger.db.tables import core_table
 
-__all__ = ["LoginScreen", "needs_setup", "sign_in"]
+__all__ = ["LoginScreen", "demo_users", "needs_setup", "sign_in"]
 
 
 def needs_setup(session: Session) -> bool:
@@ -24,31 +29,86 @@ def needs_setup(session: Session) -> bool:
     return session.execute(sa.select(core_table("fund").c.id).limit(1)).first() is None
 
 
-def sign_in(session: Session, name: str, password: str) -> Actor:
-    """The actor for a user name and password (raises on a wrong pair)."""
-    from ledger.users import authenticate
+def demo_users(session: Session) -> dict[str, Actor]:
+    """The password-less users of a demo ledger by name (none on a real ledger)."""
+    from tui.commands.context import is_demo_ledger
 
+    if not is_demo_ledger(session):
+        return {}
+    from ledger.demo.build import DEMO_ACTOR, DEMO_APPROVER
+
+    return {a.name: a for a in (DEMO_ACTOR, DEMO_APPROVER)}
+
+
+def sign_in(session: Session, name: str, password: str) -> Actor:
+    """The actor for a user name and password (raises on a wrong pair). On a demo ledger its
+    demo users need no password, unless a real user of that name was added."""
+    from ledger.users import AuthenticationFailed, authenticate, has_users
+
+    users = core_table("app_user")
+    real = session.execute(sa.select(users.c.id).where(users.c.name == name)).first()
+    demo = demo_users(session)
+    if name in demo and real is None:
+        session.rollback()
+        return demo[name]
+    if not has_users(session) and not demo:
+        session.rollback()
+        raise AuthenticationFailed("this ledger has no users to sign in as; add them with "
+                                   "`fsf user add NAME --role ROLE`")
     return authenticate(session, name=name, password=password)
 
 
-class LoginScreen(ModalScreen[Actor]):
-    """User name and password; cannot be escaped (nothing else is reachable before it)."""
+class LoginScreen(ModalScreen[Actor | None]):
+    """User name and password. At the start it cannot be escaped (nothing else is reachable
+    before it); when switching user, Escape keeps the current one."""
 
-    BINDINGS: ClassVar[list[BindingType]] = []
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Keep the current user", id="login.cancel"),
+    ]
     DEFAULT_CSS = """
     LoginScreen { align: center middle; }
-    LoginScreen > Vertical { width: 50; height: auto; border: thick $primary;
+    LoginScreen > Vertical { width: 56; max-width: 100%; height: auto; border: thick $primary;
                              background: $surface; padding: 0 1; }
     LoginScreen #login-problem { color: $error; height: auto; }
+    LoginScreen .login-hint { color: $text-muted; height: auto; }
     """
 
+    def __init__(self, *, switching: bool = False) -> None:
+        super().__init__()
+        self.switching = switching
+
     def compose(self) -> ComposeResult:
+        from tui.app import FsfApp
+
+        ctx = cast(FsfApp, self.app).ledger
         with Vertical():
-            yield Static("[b]Sign in to FSF Ledger[/b]")
+            if self.switching and ctx.actor is not None:
+                yield Static(f"[b]Switch user[/b]  (now: {ctx.actor.name}; Esc keeps them)")
+            else:
+                yield Static("[b]Sign in to FSF Ledger[/b]")
+            yield Static("", id="login-hint", classes="login-hint")
             yield Input(placeholder="user name", id="login-name")
             yield Input(placeholder="password", password=True, id="login-password")
             yield Static("", id="login-problem")
             yield Button("Sign in", id="login-go", variant="primary")
+
+    def on_mount(self) -> None:
+        self._hint()
+
+    @work(thread=True, exit_on_error=False)
+    def _hint(self) -> None:
+        from tui.app import FsfApp
+
+        with cast(FsfApp, self.app).read_session() as session:
+            names = sorted(demo_users(session))
+        if names:
+            self.app.call_from_thread(
+                self.query_one("#login-hint", Static).update,
+                f"Demo ledger: sign in as {' or '.join(names)}, no password needed.")
+
+    def action_cancel(self) -> None:
+        if self.switching:
+            self.dismiss(None)
 
     @on(Input.Submitted, "#login-name")
     def _next(self) -> None:

@@ -1,6 +1,7 @@
 """Village meeting: pick a village and a month, see its collection sheet, type what each
 family paid in one pass (Tab or Enter moves down), review the totals, and post every payment
-in one transaction (all or nothing)."""
+in one transaction (all or nothing). It opens on the village used last, else the user's first
+village (a treasurer sees only hers), for the current month, with the sheet already read."""
 
 from __future__ import annotations
 
@@ -8,20 +9,25 @@ from dataclasses import dataclass
 from datetime import date
 from typing import ClassVar
 
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import Input, Label, Select, Static
 
+from ledger.actor import Actor
+from ledger.db.tables import core_table
 from ledger.money import Money
 from tui.dialogs import ConfirmDialog
 from tui.screens.base import LedgerScreen
 from tui.screens.data.meeting import SheetLine, collection_lines, villages_with_loans
 from tui.widgets.cells import fit
 
-__all__ = ["MeetingScreen", "post_meeting"]
+__all__ = ["MeetingScreen", "post_meeting", "villages_for"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +48,18 @@ def post_meeting(session, *, actor, paid: list[_Paid], on: date, today: date) ->
     return len(paid)
 
 
+def villages_for(session: Session, actor: Actor) -> list[tuple[int, str, str, int]]:
+    """The villages with active loans that `actor` collects in (all of them, unless the actor
+    is limited to some villages): (id, English name, Khmer name, active loans)."""
+    rows = villages_with_loans(session)
+    if actor.villages is None:
+        return rows
+    vil = core_table("village")
+    mine = set(session.execute(sa.select(vil.c.id).where(
+        vil.c.code.in_(sorted(actor.villages)))).scalars())
+    return [row for row in rows if row[0] in mine]
+
+
 class MeetingScreen(LedgerScreen):
     """The collection sheet, typed in and posted at once."""
 
@@ -50,6 +68,11 @@ class MeetingScreen(LedgerScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "post", "Post all", id="meeting.post", priority=True),
         Binding("f6", "fill_expected", "Fill expected", id="meeting.fill"),
+        # Priority: the app moves focus before it hands the next typed key to a field, so
+        # fast typing ("10000⏎5000") never lands in the row just left.
+        Binding("enter", "next_row", "Next row", show=False, priority=True,
+                id="meeting.next_row"),
+        Binding("escape", "leave_field", "Leave the field", id="meeting.leave"),
     ]
 
     class VillagesLoaded(Message):
@@ -69,14 +92,15 @@ class MeetingScreen(LedgerScreen):
     class MeetingPosted(Message):
         """The meeting's payments were posted."""
 
-        def __init__(self, count: int, total: Money) -> None:
-            self.count, self.total = count, total
+        def __init__(self, count: int, total: Money, on: date) -> None:
+            self.count, self.total, self.on = count, total, on
             super().__init__()
 
     def __init__(self) -> None:
         super().__init__()
         self.lines: list[SheetLine] = []
         self.village_names: dict[int, str] = {}
+        self.posted = ""  # what the last post saved, shown until something is typed
 
     def body(self) -> ComposeResult:
         today = self.ctx.today
@@ -88,7 +112,7 @@ class MeetingScreen(LedgerScreen):
             yield Input(today.isoformat(), id="meeting-date", compact=True)
         yield Static("", id="meeting-header")
         yield VerticalScroll(id="meeting-rows")
-        yield Static("", id="meeting-totals")
+        yield Static("", id="meeting-totals", markup=False)  # quotes what was typed
 
     def on_mount(self) -> None:
         self._villages()
@@ -100,7 +124,7 @@ class MeetingScreen(LedgerScreen):
     @work(thread=True, exit_on_error=False)
     def _villages(self) -> None:
         with self.fsf.read_session() as session:
-            rows = villages_with_loans(session)
+            rows = villages_for(session, self.ctx.user)
         self.post_message(self.VillagesLoaded(rows))
 
     @on(VillagesLoaded)
@@ -108,7 +132,14 @@ class MeetingScreen(LedgerScreen):
         select = self.query_one("#meeting-village", Select)
         self.village_names = {vid: en for vid, en, _, _ in event.villages}
         select.set_options([(f"{en} ({n} loans) {kh}", vid) for vid, en, kh, n in event.villages])
-        select.focus()
+        if not event.villages:
+            self.query_one("#meeting-header", Static).update(
+                "No village you collect in has an active loan.")
+            select.focus()
+            return
+        last = self.fsf.last_village
+        # Selecting posts Select.Changed, which reads the sheet (and focuses its first row).
+        select.value = last if last in self.village_names else event.villages[0][0]
 
     def _month(self) -> tuple[int, int] | None:
         text = self.query_one("#meeting-month", Input).value.strip()
@@ -124,6 +155,7 @@ class MeetingScreen(LedgerScreen):
         village = self.query_one("#meeting-village", Select).value
         month = self._month()
         if isinstance(village, int) and month is not None:
+            self.fsf.last_village = village
             self.query_one("#meeting-header", Static).update("reading the sheet…")
             self._sheet(village, *month)
 
@@ -188,15 +220,27 @@ class MeetingScreen(LedgerScreen):
                 f"families   ctrl+s posts all")
         if problems:
             text += "\n" + "\n".join(problems)
+        if self.posted:
+            text += "\n" + self.posted
         self.query_one("#meeting-totals", Static).update(text)
 
     @on(Input.Changed, ".meeting-paid")
-    def _changed(self) -> None:
+    def _changed(self, event: Input.Changed) -> None:
+        if event.value:
+            self.posted = ""
         self._totals()
 
-    @on(Input.Submitted, ".meeting-paid")
-    def _next_row(self, event: Input.Submitted) -> None:
+    def action_next_row(self) -> None:
+        """Enter in a Paid field moves to the next family's (other fields keep their Enter)."""
+        focused = self.focused
+        if not (isinstance(focused, Input) and focused.has_class("meeting-paid")):
+            raise SkipAction()
         self.focus_next()
+
+    def action_leave_field(self) -> None:
+        """Escape leaves the typed fields for the village picker, where the area keys
+        (1–0), u (switch user) and q work again."""
+        self.query_one("#meeting-village", Select).focus()
 
     def action_fill_expected(self) -> None:
         for n, line in enumerate(self.lines):
@@ -228,10 +272,10 @@ class MeetingScreen(LedgerScreen):
         with self.fsf.write_session() as session:
             count = post_meeting(session, actor=self.ctx.user, paid=paid, on=on_day,
                                  today=self.ctx.today)
-        self.post_message(self.MeetingPosted(count, total))
+        self.post_message(self.MeetingPosted(count, total, on_day))
 
     @on(MeetingPosted)
     def _posted(self, event: MeetingPosted) -> None:
-        self.notify(f"Posted {event.count} repayments, {event.total}.", title="Saved",
-                    timeout=8)
+        self.posted = (f"✔ Posted {event.count} repayments, {event.total}, paid on {event.on}, "
+                       "in one transaction.")
         self._pick()
