@@ -2,13 +2,21 @@
 order they import, and `manifest.json` (what each file is, the setup an empty ledger needs:
 provinces, funds, loan products; and what could not be carried, with why).
 
-Order: capital, families, courses and enrollments first; grants and follow-up visits last;
-loans, repayments, reschedules, write-offs and recoveries in rounds of consecutive days. A
-round ends when the next day needs something a later kind of the same round brings: a
-disbursement paid from repayments received earlier in the round, a payment after a reschedule
-in the round (a reschedule is made from the payments up to its day), or a family's next loan
-while its previous one is closed in the round. `fsf import bundle DIR` applies the steps in
-order in one transaction.
+Order: capital, families, courses and enrollments first; grants, household grids and
+follow-up visits last; loans, repayments, reversals, reschedules, write-offs and recoveries in
+rounds of consecutive days. A round ends when the next day needs something a later kind of the
+same round brings: a disbursement paid from repayments received earlier in the round, a payment
+after a reschedule in the round (a reschedule is made from the payments up to its day), a
+payment recorded after a reversal in the round on the same loan (the reversal re-allocates the
+payments standing when it was made, and only those), or a family's next loan while its previous
+one is closed in the round. The one order a round cannot keep: a payment recorded after a
+reversal on the same loan and the same day is booked before it (the same balances; that
+reversal's re-allocation then includes the payment).
+
+Household grids and follow-up visits alternate in the order they were recorded, because a
+visit writes its grid from the family's grid as it stood (`bundle_rows` says which grids the
+visits write); visits without a grid in the source come last, and write one on import.
+`fsf import bundle DIR` applies the steps in order in one transaction.
 """
 
 from __future__ import annotations
@@ -36,8 +44,8 @@ __all__ = ["BUNDLE_FORMAT", "FIRST", "LAST", "MANIFEST", "ROUNDS", "BundleExport
 MANIFEST = "manifest.json"
 BUNDLE_FORMAT = "fsf-ledger-bundle"
 FIRST = ("capital", "families", "courses", "enrollments")
-ROUNDS = ("loans", "repayments", "reschedules", "writeoffs", "recoveries")
-LAST = ("grants", "followups")
+ROUNDS = ("loans", "repayments", "reversals", "reschedules", "writeoffs", "recoveries")
+LAST = ("grants", "households", "followups")
 _PRODUCT_FIELDS = ("code", "name", "currency", "min_principal_minor", "max_principal_minor",
                    "rate", "rate_period", "method", "amortization", "min_repayments",
                    "max_repayments", "allowed_units", "allowed_every", "multiple_minor",
@@ -84,6 +92,7 @@ def plan_rounds(rows: dict[str, list[Row]],
     inflow_now: dict[str, int] = defaultdict(int)
     lent: dict[str, int] = defaultdict(int)
     rescheduled: dict[str, date] = {}
+    reversed_: dict[str, int] = {}  # loan ref → the latest reversal of the round, by entry
     for day in sorted(by_day):
         events = by_day[day]
         new_loans = [r for k, r in events if k == "loans"]
@@ -102,6 +111,8 @@ def plan_rounds(rows: dict[str, list[Row]],
         cut = any(e is not None and (start is None or e >= start) for e in ends)
         cut = cut or any(k == "repayments" and r.loan in rescheduled
                          and rescheduled[str(r.loan)] < day for k, r in events)
+        cut = cut or any(k == "repayments" and r.seq > reversed_.get(str(r.loan), r.seq)
+                         for k, r in events)
         funds = {str(r.fund) for r in new_loans}
         cut = cut or short(funds) is not None
         if cut and start != day:
@@ -111,15 +122,18 @@ def plan_rounds(rows: dict[str, list[Row]],
                 inflow_before[code] += cash
             inflow_now.clear()
             rescheduled.clear()
+            reversed_.clear()
             lacking = short(funds)
             if lacking is not None:
                 raise ValueError(f"on {day} fund {lacking} paid out loans with money received "
                                  "the same day; the bundle cannot order that day's records")
         for kind, r in events:
-            if kind in ("repayments", "recoveries") and r.fund is not None:
-                inflow_now[r.fund] += r.cash
+            if kind in ("repayments", "reversals", "recoveries") and r.fund is not None:
+                inflow_now[r.fund] += r.cash  # a reversal's cash is negative
             if kind == "reschedules":
                 rescheduled[str(r.loan)] = day
+            if kind == "reversals":
+                reversed_[str(r.loan)] = max(r.seq, reversed_.get(str(r.loan), 0))
         if start is None:
             start = day
     return starts
@@ -134,8 +148,27 @@ def _steps(rows: dict[str, list[Row]], starts: list[date]) -> list[tuple[str, li
     steps = [(k, rows[k]) for k in FIRST]
     for items in rounds:
         steps.extend((k, items[k]) for k in ROUNDS)
-    steps.extend((k, rows[k]) for k in LAST)
+    steps.append(("grants", rows["grants"]))
+    steps.extend(_grid_steps(rows["households"], rows["followups"]))
     return [(k, r) for k, r in steps if r]
+
+
+def _grid_steps(grids: list[Row], visits: list[Row]) -> list[tuple[str, list[Row]]]:
+    """Household grids and the visits that write grids, alternating in the order the source
+    recorded their grids; visits without a grid last (see the module's doc)."""
+    ordered = sorted([("households", r) for r in grids] + [("followups", r) for r in visits
+                                                           if r.seq], key=lambda t: t[1].seq)
+    steps: list[tuple[str, list[Row]]] = []
+    for kind, row in ordered:  # sorted() is stable: a grid's lines keep their order
+        if not steps or steps[-1][0] != kind:
+            steps.append((kind, []))
+        steps[-1][1].append(row)
+    rest = [r for r in visits if not r.seq]
+    if rest and steps and steps[-1][0] == "followups":
+        steps[-1][1].extend(rest)
+    elif rest:
+        steps.append(("followups", rest))
+    return steps
 
 
 def _write(path: Path, kind: str, rows: list[Row]) -> None:
@@ -143,7 +176,8 @@ def _write(path: Path, kind: str, rows: list[Row]) -> None:
 
     from imports.api import columns_of
 
-    names = [c.name for c in columns_of(kind) if c.name in rows[0].values]
+    present = set().union(*(r.values for r in rows))
+    names = [c.name for c in columns_of(kind) if c.name in present]
     book = xlsxwriter.Workbook(str(path), {"constant_memory": True})
     try:
         bold = book.add_format({"bold": True})
@@ -184,6 +218,15 @@ def _setup(session: Session) -> dict[str, Any]:
             "products": products}
 
 
+def _grid_note(rows: dict[str, list[Row]]) -> dict[str, Any]:
+    """How the household grids that follow-up visits wrote travel (not in `households`)."""
+    written = sum(1 for r in rows["followups"] if r.seq)
+    return {"grids": written, "visits_without_grid": len(rows["followups"]) - written,
+            "why": "a follow-up visit writes the family's grid as the visit leaves it: the "
+                   "followups step writes these grids again, so the households file leaves "
+                   "them out; a visit with no grid in the source writes one on import"}
+
+
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -215,8 +258,11 @@ def export_bundle(session: Session, *, actor: Actor, out: Path, today: date) -> 
                    "demo": facts.get("demo") == "true", "demo_as_of": facts.get("demo_as_of")},
         "setup": setup, "steps": steps, "left_out": left_out,
         "not_carried": ["users and their roles", "sensitive household facts",
-                        "household cash-flow grids", "family members' details other than "
-                        "the names of people enrolled in trainings", "cash boxes"],
+                        "family members' details other than the names of people enrolled in "
+                        "trainings", "cash boxes", "who recorded each household grid and who "
+                        "posted each reversal (the importing user does; a reversal's reason "
+                        "keeps who reversed it)"],
+        "grids_from_followups": _grid_note(rows),
     }
     (out / MANIFEST).write_text(json.dumps(manifest, ensure_ascii=False, indent=2) + "\n",
                                 encoding="utf-8")

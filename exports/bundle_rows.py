@@ -3,6 +3,10 @@
 Refs: a row keeps the ref it has in the ledger (its own column, or the `import_ref` it was
 imported with); rows that never had one get a ref made from their parent's ref and their id
 (`L0001-P17` for repayment 17 of loan L0001), which stays the same on every export.
+
+Household grids a follow-up visit wrote are not rows of `households`: the followups kind
+writes them again when it records the visit. A grid is taken as its visit's own when it is the
+first grid naming a visit the followups file carries and is dated the visit's day.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ class Row:
     loan: str | None = None
     cash: int = 0
     fund: str | None = None
+    seq: int = 0  # the order it was made in: journal entry id, or household grid id
 
 
 def _t(name: str) -> sa.Table:
@@ -46,10 +51,7 @@ def amount(minor: int, currency: str) -> int | str:
 
 
 def _plain(value: Decimal | None) -> str | None:
-    if value is None:
-        return None
-    value = Decimal(str(value))
-    return f"{value.normalize():f}"
+    return None if value is None else f"{Decimal(str(value)).normalize():f}"
 
 
 def _import_refs(session: Session, kind: str) -> dict[int, str]:
@@ -156,27 +158,35 @@ def loans(session: Session, enrollment: dict[int, str],
     return out
 
 
-def repayments(session: Session, left_out: list[dict[str, str]]) -> list[Row]:
-    """Every repayment that stands; a reversed one is left out with its reversal (the books
-    are then as if it had never been paid)."""
-    rp, ln, rv, f = _t("repayment"), _t("loan"), _t("repayment_reversal"), _t("fund")
-    reversed_ = set(session.execute(sa.select(rv.c.repayment_id)).scalars())
+def repayments(session: Session) -> list[Row]:
+    """Every repayment, reversed or not (its reversal is a row of `reversals`)."""
+    rp, ln, f = _t("repayment"), _t("loan"), _t("fund")
     query = (sa.select(rp, ln.c.ref.label("lref"), f.c.code.label("fcode"))
              .join(ln, ln.c.id == rp.c.loan_id).join(f, f.c.id == ln.c.fund_id)
              .order_by(rp.c.paid_on, rp.c.id))
-    out = []
-    for m in (r._mapping for r in session.execute(query)):
-        ref = m["ref"] or f"{m['lref']}-P{m['id']}"
-        if m["id"] in reversed_:
-            left_out.append({"kind": "repayments", "ref": str(ref), "why": (
-                "reversed: left out with its reversal, so the books are as if never paid")})
-            continue
-        out.append(Row({"payment_ref": ref, "loan_ref": m["lref"], "paid_on": m["paid_on"],
-                        "amount": amount(m["amount_minor"], m["currency"]),
-                        "currency": m["currency"], "received_by": m["received_by"],
-                        "note": m["note"] or None},
-                       m["paid_on"], str(m["lref"]), int(m["amount_minor"]), str(m["fcode"])))
-    return out
+    return [Row({"payment_ref": m["ref"] or f"{m['lref']}-P{m['id']}", "loan_ref": m["lref"],
+                 "paid_on": m["paid_on"], "amount": amount(m["amount_minor"], m["currency"]),
+                 "currency": m["currency"], "received_by": m["received_by"],
+                 "note": m["note"] or None}, m["paid_on"], str(m["lref"]),
+                int(m["amount_minor"]), str(m["fcode"]), int(m["entry_id"]))
+            for m in (r._mapping for r in session.execute(query))]
+
+
+def reversals(session: Session) -> list[Row]:
+    """Every reversed repayment: the payment's ref, the day, why and the people behind it."""
+    from imports.kinds.reversals import stored_reversals
+
+    rv, rp, ln, f = _t("repayment_reversal"), _t("repayment"), _t("loan"), _t("fund")
+    found = session.execute(
+        sa.select(rp.c.id, rp.c.ref, ln.c.ref, rp.c.amount_minor, f.c.code, rv.c.entry_id)
+        .join(rp, rp.c.id == rv.c.repayment_id).join(ln, ln.c.id == rp.c.loan_id)
+        .join(f, f.c.id == ln.c.fund_id)).all()
+    told = stored_reversals(session, [int(r[0]) for r in found])
+    out = [Row({"payment_ref": ref or f"{lref}-P{rid}",
+                **{k: v or None for k, v in told[int(rid)].items()}},
+               told[int(rid)]["reversed_on"], str(lref), -int(minor), str(fund), int(entry))
+           for rid, ref, lref, minor, fund, entry in found]
+    return sorted(out, key=lambda r: (r.on, r.seq))
 
 
 def reschedules(session: Session) -> list[Row]:
@@ -288,16 +298,74 @@ def grants(session: Session) -> list[Row]:
             for m in (r._mapping for r in session.execute(query))]
 
 
-def followups(session: Session, enrollment: dict[int, str],
-              left_out: list[dict[str, str]]) -> list[Row]:
-    """Every follow-up visit as entered (amounts in the currency the officer wrote)."""
+def visit_refs(session: Session) -> dict[int, str]:
+    """Every follow-up visit's ref: the one it was imported with, or family-V-id."""
     v, e, fam = _t("follow_up_visit"), _t("enrollment"), _t("family")
     known = _import_refs(session, "followups")
+    return {int(i): known.get(int(i), f"{f}-V{i}") for i, f in session.execute(
+        sa.select(v.c.id, fam.c.ref).join(e, e.c.id == v.c.enrollment_id)
+        .join(fam, fam.c.id == e.c.family_id))}
+
+
+def visit_grids(session: Session) -> tuple[dict[int, int], set[int]]:
+    """visit id → the grid the visit wrote (see the module's doc) for visits the followups
+    kind carries; and the visits it does not carry (corrections)."""
+    v, g = _t("follow_up_visit"), _t("household_grid")
+    own: dict[int, int] = {}
+    for gid, vid, on, visited in session.execute(
+            sa.select(g.c.id, g.c.follow_up_id, g.c.recorded_on, v.c.visited_on)
+            .join(v, v.c.id == g.c.follow_up_id).where(v.c.corrects_id.is_(None))
+            .order_by(g.c.id)):
+        if int(vid) not in own and on == visited:
+            own[int(vid)] = int(gid)
+    return own, set(session.execute(sa.select(v.c.id).where(v.c.corrects_id.is_not(None)))
+                    .scalars())
+
+
+def households(session: Session, visits: dict[int, str], own: dict[int, int],
+               corrections: set[int], left_out: list[dict[str, str]]) -> list[Row]:
+    """Every household grid but those a carried follow-up visit wrote, one row per line."""
+    from imports.kinds.households import MONTHS, stored_grids
+
+    g, fam = _t("household_grid"), _t("family")
+    skip = set(own.values())
+    heads = [(int(i), str(f)) for i, f in session.execute(
+        sa.select(g.c.id, fam.c.ref).join(fam, fam.c.id == g.c.family_id).order_by(g.c.id))
+        if int(i) not in skip]
+    grids, known = stored_grids(session, [i for i, _ in heads]), _import_refs(session,
+                                                                              "households")
+    out = []
+    for gid, fref in heads:
+        s, ref = grids[gid], known.get(gid, f"{fref}-G{gid}")
+        visit = s.follow_up_id
+        if visit in corrections:
+            left_out.append({"kind": "households", "ref": ref, "why": (
+                f"its link to follow-up visit {visits[visit]}, a correction the followups "
+                "kind does not carry: the grid is carried without it")})
+        head = {"grid_ref": ref, "family_ref": fref, "recorded_on": s.recorded_on,
+                "usd_rate": _plain(s.usd_rate), "rate_on": s.rate_on,
+                "savings": amount(s.savings_minor, "KHR") or None,
+                "followup_ref": None if visit is None or visit in corrections else visits[visit],
+                "note": s.note or None}
+        for line in s.lines:
+            cur, months = line.currency, line.months
+            cells = ({m: amount(x, cur) for m, x in zip(MONTHS, months, strict=True)}
+                     if line.seasonal else {"amount": amount(months[0], cur)})
+            out.append(Row({**head, "kind": line.kind, "category": line.category,
+                            "label": line.label or None, "currency": cur, **cells},
+                           s.recorded_on, seq=gid))
+    return out
+
+
+def followups(session: Session, enrollment: dict[int, str], visits: dict[int, str],
+              own: dict[int, int], left_out: list[dict[str, str]]) -> list[Row]:
+    """Every follow-up visit as entered (amounts in the currency the officer wrote)."""
+    v, e, fam = _t("follow_up_visit"), _t("enrollment"), _t("family")
     query = (sa.select(v, fam.c.ref.label("fref")).join(e, e.c.id == v.c.enrollment_id)
              .join(fam, fam.c.id == e.c.family_id).order_by(v.c.visited_on, v.c.id))
     out = []
     for m in (r._mapping for r in session.execute(query)):
-        ref = known.get(int(m["id"]), f"{m['fref']}-V{m['id']}")
+        ref = visits[int(m["id"])]
         if m["corrects_id"] is not None:
             left_out.append({"kind": "followups", "ref": ref, "why": (
                 "a correction of another visit: the followups kind records visits, not "
@@ -313,18 +381,21 @@ def followups(session: Session, enrollment: dict[int, str],
             "usd_rate": _plain(m["rate"]) if cur != "KHR" else None,
             "rate_on": m["rate_on"] if cur != "KHR" else None,
             "business_status": m["business_status"], "note": m["notes"] or None,
-        }, m["visited_on"]))
+        }, m["visited_on"], seq=own.get(int(m["id"]), 0)))
     return out
 
 
 def collect(session: Session) -> tuple[dict[str, list[Row]], list[dict[str, str]]]:
     """Every kind's rows, and what could not be carried (with why)."""
     left_out: list[dict[str, str]] = []
-    refs = enrollment_refs(session)
+    refs, visits, (own, fixes) = (enrollment_refs(session), visit_refs(session),
+                                  visit_grids(session))
     rows = {"capital": capital(session), "families": families(session, left_out),
             "courses": courses(session), "enrollments": enrollments(session, refs),
-            "loans": loans(session, refs, left_out), "repayments": repayments(session, left_out),
-            "reschedules": reschedules(session), "writeoffs": writeoffs(session),
-            "recoveries": recoveries(session), "grants": grants(session),
-            "followups": followups(session, refs, left_out)}
+            "loans": loans(session, refs, left_out), "repayments": repayments(session),
+            "reversals": reversals(session), "reschedules": reschedules(session),
+            "writeoffs": writeoffs(session), "recoveries": recoveries(session),
+            "grants": grants(session),
+            "households": households(session, visits, own, fixes, left_out),
+            "followups": followups(session, refs, visits, own, left_out)}
     return rows, left_out

@@ -20,10 +20,12 @@ from imports.kinds import (
     families,
     followups,
     grants,
+    households,
     loans,
     recoveries,
     repayments,
     reschedules,
+    reversals,
     writeoffs,
 )
 from imports.preview import Context, ImportPreview, ImportResult, Progress, RowOutcome
@@ -41,7 +43,8 @@ KINDS: dict[str, ModuleType] = {"families": families, "loans": loans, "repayment
                                 "collection": collection, "courses": courses,
                                 "enrollments": enrollments, "followups": followups,
                                 "reschedules": reschedules, "writeoffs": writeoffs,
-                                "recoveries": recoveries, "capital": capital, "grants": grants}
+                                "recoveries": recoveries, "capital": capital, "grants": grants,
+                                "reversals": reversals, "households": households}
 _P = Permission
 # What importing each kind needs; the services called check the same again.
 PERMISSIONS: dict[str, tuple[Permission, ...]] = {
@@ -52,7 +55,9 @@ PERMISSIONS: dict[str, tuple[Permission, ...]] = {
     # maker-checker: only someone who may also approve write-offs brings approved ones in
     "writeoffs": (_P.WRITE_OFF, _P.APPROVE_WRITE_OFFS),
     "recoveries": (_P.RECORD_REPAYMENTS,), "capital": (_P.MANAGE_FUNDS,),
-    "grants": (_P.PAY_GRANTS,)}
+    "grants": (_P.PAY_GRANTS,),
+    # an approved reversal also needs APPROVE_REVERSALS, asked row by row
+    "reversals": (_P.REVERSE_REPAYMENTS,), "households": (_P.ENTER_FAMILIES,)}
 
 
 def columns_of(kind: str) -> tuple[Column, ...]:

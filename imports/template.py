@@ -25,6 +25,23 @@ _RULES = (
     "Each row's ref is its identity: importing the same file again changes nothing.",
     "Import with: fsf import KIND FILE --dry-run (check), then without --dry-run.",
 )
+# What a kind's layout asks beyond the general rules.
+_KIND_RULES = {
+    "households": (
+        "One row per line of a grid (an income or an expense); repeat grid_ref on each.",
+        "The grid's fields (family_ref to note) go on every line of the grid or once; rows "
+        "that give one must agree. The lines keep the order of their rows.",
+        "A line is one amount (every month) or, for a seasonal line, the months jan … dec "
+        "(a blank month is 0). Dollar lines (currency USD, e.g. 55.00) need usd_rate and "
+        "rate_on; savings are riel.",
+    ),
+    "reversals": (
+        "One row per reversed payment; a payment is reversed once, so payment_ref is the "
+        "row's identity.",
+        "A reversal more days after its payment than the ledger's limit names approved_by, "
+        "another person than reversed_by, and is imported by a user with the approver role.",
+    ),
+}
 
 
 def _lists(session: Session | None) -> dict[str, list[tuple[str, str]]]:
@@ -86,7 +103,8 @@ def write_template(kind: str, out: Path, *, session: Session | None = None) -> P
                                   kind_text, column.help, column.example])
         start = len(columns) + 2
         info.write(start, 0, "How to fill this workbook", bold)
-        for n, rule in enumerate(_RULES, start=start + 1):
+        rules = (*_RULES, *_KIND_RULES.get(kind, ()))
+        for n, rule in enumerate(rules, start=start + 1):
             info.write(n, 0, rule.replace("KIND", kind))
         info.set_column(0, 0, 26)
         info.set_column(3, 3, 70, wrap)

@@ -1,13 +1,15 @@
 """The whole demo ledger, exported with `fsf export bundle` and imported with `fsf import
 bundle` into an empty ledger (made by `fsf init`) on SQLite and on PostgreSQL, gives the same
 books: balances per account, portfolio quality, villages, every loan's status and arrears, the
-fund position, training outcomes; `fsf verify` passes; importing it again changes nothing."""
+fund position, training outcomes, every family's household grids (those the follow-up visits
+wrote included); `fsf verify` passes; importing it again changes nothing."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,7 @@ from typer.testing import CliRunner
 from ledger.actor import SYSTEM
 from ledger.arrears import arrears_as_of
 from ledger.db import make_engine
+from ledger.db.tables import MONTH_COLUMNS
 from ledger.demo.records import AS_OF
 from ledger.journal import balances_by_account
 from ledger.reports import (
@@ -36,7 +39,8 @@ PASSWORD = "correct horse battery staple"
 ENV = {"FSF_PASSWORD": PASSWORD, "FSF_NEW_PASSWORD": PASSWORD}
 TABLES = ("family", "loan", "repayment", "loan_schedule", "journal_entry", "posting",
           "capital_receipt", "grant_payment", "course", "enrollment", "follow_up_visit",
-          "pending_approval", "loan_event", "import_batch", "import_ref")
+          "pending_approval", "loan_event", "import_batch", "import_ref", "household_grid",
+          "household_line")
 
 
 def fsf(*args: str) -> tuple[int, str, str]:
@@ -56,6 +60,34 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]
     assert code == 0, err
     assert "manifest.json" in out
     yield url, bundle
+
+
+def grids(s: Session) -> dict[str, list[tuple[Any, ...]]]:
+    """Every family's grids in the order the ledger reads them (date, then recording), each
+    with its lines and the visit it came from (by family and day: ids differ between ledgers,
+    so a visit's grid is compared without its note, which names ids)."""
+    g, ln, fam, v = (sa.table(n, *(sa.column(c) for c in cols)) for n, cols in (
+        ("household_grid", ("id", "family_id", "recorded_on", "usd_rate", "rate_on",
+                            "savings_minor", "follow_up_id", "note")),
+        ("household_line", ("grid_id", "position", "kind", "category", "label", "currency",
+                            "seasonal", *MONTH_COLUMNS)),
+        ("family", ("id", "ref")), ("follow_up_visit", ("id", "visited_on", "officer"))))
+    lines: dict[int, list[tuple[Any, ...]]] = {}
+    for r in s.execute(sa.select(ln).order_by(ln.c.grid_id, ln.c.position)).all():
+        lines.setdefault(int(r[0]), []).append(tuple(r[2:]))
+    out: dict[str, list[tuple[Any, ...]]] = {}
+    for r in s.execute(sa.select(g, fam.c.ref, v.c.visited_on, v.c.officer)
+                       .join(fam, fam.c.id == g.c.family_id)
+                       .outerjoin(v, v.c.id == g.c.follow_up_id)
+                       .order_by(g.c.recorded_on, g.c.id)).all():
+        m = r._mapping
+        # untyped columns: dates as the driver gives them (text on SQLite), so as text here
+        visit = None if m["follow_up_id"] is None else (str(m["visited_on"]), m["officer"])
+        out.setdefault(str(m["ref"]), []).append((
+            str(m["recorded_on"]), Decimal(str(m["usd_rate"])) if m["usd_rate"] else None,
+            str(m["rate_on"]), m["savings_minor"], visit, m["note"] if visit is None else "",
+            tuple(lines[int(m["id"])])))
+    return out
 
 
 def books(url: str) -> dict[str, Any]:
@@ -87,6 +119,7 @@ def books(url: str) -> dict[str, Any]:
                 "loans": states,
                 "fund": js.fund_json(fund_position(s, **kw)),
                 "training": skill_outcomes(s, **kw),
+                "grids": grids(s),
                 "rows": {t: s.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one()
                          for t in TABLES[:12]},
             }
@@ -127,6 +160,8 @@ def round_trip(url: str, source: str, bundle: Path) -> None:
     for key in expected:
         assert got[key] == expected[key], key
     assert expected["rows"]["loan"] == 271 and expected["rows"]["pending_approval"] == 7
+    assert sum(map(len, expected["grids"].values())) == table_counts(source)["household_grid"]
+    assert len(expected["grids"]) == 271
 
     before = table_counts(url)
     code, out, err = fsf("--db", url, "--user", "clerk", "import", "bundle", str(bundle),
@@ -142,7 +177,9 @@ def test_manifest_orders_the_steps_in_rounds(demo: tuple[str, Path]) -> None:
     manifest = json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))
     kinds = [s["kind"] for s in manifest["steps"]]
     assert kinds[:4] == ["capital", "families", "courses", "enrollments"]
-    assert kinds[-2:] == ["grants", "followups"]
+    # grids and the visits that write grids alternate as the demo recorded them, after grants
+    assert kinds[kinds.index("grants"):] in (["grants", "households", "followups"],
+                                             ["grants", "followups", "households"])
     # a rescheduled loan's later payments come in a step after its reschedule
     assert kinds.count("repayments") >= 2
     assert kinds.index("reschedules") < len(kinds) - 1 - kinds[::-1].index("repayments")
@@ -152,6 +189,20 @@ def test_manifest_orders_the_steps_in_rounds(demo: tuple[str, Path]) -> None:
     assert {p["code"] for p in manifest["setup"]["products"]} == {"FSF"}
     rows = {k: sum(s["rows"] for s in manifest["steps"] if s["kind"] == k) for k in kinds}
     assert rows["loans"] == 271 and rows["families"] == 271 and rows["writeoffs"] == 7
+    # the visits' own grids are not in the households file: the followups step writes them
+    counts = table_counts(demo[0])
+    assert manifest["grids_from_followups"]["grids"] == rows["followups"] == counts[
+        "follow_up_visit"]
+    assert manifest["grids_from_followups"]["visits_without_grid"] == 0
+    engine = make_engine(demo[0])
+    with engine.connect() as conn:
+        visit_lines = conn.execute(sa.text(
+            "SELECT count(*) FROM household_line JOIN household_grid g ON g.id = grid_id "
+            "WHERE g.follow_up_id IS NOT NULL")).scalar_one()
+    engine.dispose()
+    assert 0 < visit_lines < counts["household_line"]
+    assert rows["households"] == counts["household_line"] - visit_lines
+    assert "household cash-flow grids" not in manifest["not_carried"]
     assert all((bundle / s["file"]).is_file() for s in manifest["steps"])
 
 
