@@ -192,3 +192,10 @@ async def test_palette_opens_export_and_import(sqlite_url: str) -> None:
                 await settle(pilot)
             assert not isinstance(app.screen, ImportScreen | ExportScreen)
             assert app.screen.query_one("#top-bar") is not None
+
+
+def test_the_import_screen_offers_every_import_kind() -> None:
+    from imports.api import KINDS
+    from tui.screens.import_ import IMPORT_KINDS
+
+    assert tuple(KINDS) == IMPORT_KINDS

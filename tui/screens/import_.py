@@ -1,4 +1,4 @@
-"""Import: families, loans or repayments from a spreadsheet. Preview validates the whole file
+"""Import any kind `fsf import` takes, from a spreadsheet. Preview validates the whole file
 (nothing is written) and lists every row and every problem with its row, column and value;
 Import, offered only for a valid preview, commits it in one transaction with a progress bar.
 Both run in workers with their own sessions."""
@@ -24,7 +24,10 @@ if TYPE_CHECKING:
 
 __all__ = ["IMPORT_KINDS", "ImportScreen"]
 
-IMPORT_KINDS = ("families", "loans", "repayments")
+# Every kind of `imports.api.KINDS`, spelled out so opening the app does not load the readers.
+IMPORT_KINDS = ("families", "loans", "repayments", "collection", "courses", "enrollments",
+                "followups", "reschedules", "writeoffs", "recoveries", "capital", "grants",
+                "reversals", "households")
 _STATUS_STYLE = {"new": "green", "unchanged": "dim", "error": "bold red"}
 
 
