@@ -1,5 +1,7 @@
 """Writing: one repayment through `record_repayment` against a bare insert and commit, and the
-bulk path (`post_repayments`) against raw DB-API `executemany` of the same number of rows."""
+bulk path (`post_repayments`) on loans that already have payments against raw DB-API
+`executemany` of the rows it writes (same loans, accounts and components, so the same index
+work; what is left is the replay, the hash chain and the Python around them)."""
 
 from __future__ import annotations
 
@@ -14,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bench.timing import Row, percentile
+from ledger.accounts import AccountRole, account_for
 from ledger.actor import SYSTEM
 from ledger.db.tables import core_table, utc_now
 from ledger.money import KHR, Money
@@ -86,29 +89,44 @@ def _single(session: Session, as_of: date) -> list[Row]:
                 "≤ 10 ms p95", p95 <= 0.010)]
 
 
-def _raw_rows(session: Session, count: int, as_of: date) -> None:
-    """The rows the bulk path writes for `count` repayments (an entry, 3 postings, a
-    repayment), inserted with the driver's own executemany; rolled back by the caller."""
-    je, rp = core_table("journal_entry"), core_table("repayment")
+def _raw_rows(session: Session, plan: list[NewRepayment], as_of: date) -> None:
+    """The rows the bulk path writes for `plan` (per payment an entry, a cash posting and two
+    allocation postings, a repayment, on the payment's own loan and its fund's accounts, so
+    the same index entries are made), inserted with the driver's own executemany; rolled back
+    by the caller."""
+    je, rp, ln = core_table("journal_entry"), core_table("repayment"), core_table("loan")
     top = int(session.execute(sa.select(sa.func.max(je.c.id))).scalar_one())
     seq = int(session.execute(sa.select(sa.func.max(je.c.seq))).scalar_one())
     rtop = int(session.execute(sa.select(sa.func.coalesce(sa.func.max(rp.c.id), 0))).scalar_one())
-    at = utc_now().replace(tzinfo=None).isoformat(sep=" ")
+    funds: dict[int, int] = {int(i): int(f) for i, f in session.execute(
+        sa.select(ln.c.id, ln.c.fund_id).where(ln.c.id.in_(sorted({p.loan_id for p in plan}))))}
+    accounts: dict[int, tuple[int, int, int]] = {}
+    for fund_id in set(funds.values()):
+        ids = [account_for(session, role, fund_id=fund_id).id
+               for role in (AccountRole.CASH, AccountRole.INTEREST_INCOME,
+                            AccountRole.LOAN_PORTFOLIO)]
+        accounts[fund_id] = (int(ids[0] or 0), int(ids[1] or 0), int(ids[2] or 0))
+    at = utc_now().replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
     day = as_of.isoformat()
-    entries = [(top + k, seq + k, "repayment", day, f"Repayment on loan L{k}", "bench", at,
-                "0" * 64, f"{k:064x}") for k in range(1, count + 1)]
-    postings = [(top + k, 1, "KHR", amount, None) for k in range(1, count + 1)
-                for amount in (100, -60, -40)]
-    repayments = [(rtop + k, None, 1, day, 100, "KHR", 1, "bench", "", top + k, at)
-                  for k in range(1, count + 1)]
+    entries, postings, repayments = [], [], []
+    for k, p in enumerate(plan, start=1):
+        cash, interest, portfolio = accounts[funds[p.loan_id]]
+        entries.append((top + k, seq + k, "repayment", day, f"Repayment on loan {p.loan_id}",
+                        "bench", at, p.loan_id, "0" * 64, f"{k:064x}"))
+        postings += [(top + k, cash, "KHR", 100, p.loan_id, None),
+                     (top + k, interest, "KHR", -60, p.loan_id, "interest"),
+                     (top + k, portfolio, "KHR", -40, p.loan_id, "principal")]
+        repayments.append((rtop + k, None, p.loan_id, day, 100, "KHR", cash, "bench", "",
+                           top + k, at))
     raw = session.connection().connection.dbapi_connection
     assert raw is not None
     m = _marker(session)
     cur = raw.cursor()
     cur.executemany("INSERT INTO journal_entry (id, seq, kind, occurred_on, memo, created_by, "
-                    f"created_at, prev_hash, hash) VALUES ({', '.join([m] * 9)})", entries)
+                    f"created_at, loan_id, prev_hash, hash) VALUES ({', '.join([m] * 10)})",
+                    entries)
     cur.executemany("INSERT INTO posting (entry_id, account_id, currency, amount_minor, "
-                    f"loan_id) VALUES ({', '.join([m] * 5)})", postings)
+                    f"loan_id, component) VALUES ({', '.join([m] * 6)})", postings)
     cur.executemany("INSERT INTO repayment (id, ref, loan_id, paid_on, amount_minor, currency, "
                     "cash_account_id, received_by, note, entry_id, created_at) "
                     f"VALUES ({', '.join([m] * 11)})", repayments)
@@ -127,7 +145,7 @@ def _bulk(session: Session, as_of: date, runs: int) -> list[Row]:
             bulk.append(time.perf_counter() - started)
         with rolled_back(session):
             started = time.perf_counter()
-            _raw_rows(session, len(plan), as_of)
+            _raw_rows(session, plan, as_of)
             raw.append(time.perf_counter() - started)
     t, b = statistics.median(bulk), statistics.median(raw)
     rate = len(plan) / t if t else 0.0

@@ -6,10 +6,12 @@ sums and checks, so reports and services can use them without the replay.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from itertools import pairwise
+from operator import attrgetter
 from typing import Literal
 
 from ledger.loan_terms import Installment
@@ -29,6 +31,8 @@ class AllocationError(ValueError):
 
 def _require_decimal(owner: str, name: str, value: object) -> None:
     # Same door as Money: a float never becomes an amount.
+    if type(value) is Decimal:
+        return
     if isinstance(value, bool) or not isinstance(value, Decimal):
         raise TypeError(f"{owner}.{name} must be a Decimal, not {type(value).__name__}")
 
@@ -52,11 +56,14 @@ class Parts:
         """All components together."""
         return self.penalty + self.fee + self.interest + self.principal
 
+    # Spelled out field by field: replays and bulk posting add parts for every payment.
     def __add__(self, other: Parts) -> Parts:
-        return Parts(*(self.get(c) + other.get(c) for c in COMPONENTS))
+        return Parts(self.penalty + other.penalty, self.fee + other.fee,
+                     self.interest + other.interest, self.principal + other.principal)
 
     def __sub__(self, other: Parts) -> Parts:
-        return Parts(*(self.get(c) - other.get(c) for c in COMPONENTS))
+        return Parts(self.penalty - other.penalty, self.fee - other.fee,
+                     self.interest - other.interest, self.principal - other.principal)
 
 
 def _sum_parts(items: Iterable[Parts]) -> Parts:
@@ -78,6 +85,9 @@ class Due:
     penalty: Decimal = ZERO
 
     def __post_init__(self) -> None:
+        if (type(self.principal) is Decimal and type(self.interest) is Decimal
+                and type(self.fee) is Decimal and type(self.penalty) is Decimal):
+            return  # the usual case, checked without a call per field
         for name in ("principal", "interest", "fee", "penalty"):
             _require_decimal("Due", name, getattr(self, name))
 
@@ -201,3 +211,22 @@ class InstallmentState:
     def paid_on_time(self) -> bool:
         """Fully paid on or before its due date (the on-time repayment rate counts these)."""
         return self.fully_paid_on is not None and self.fully_paid_on <= self.due.due_date
+
+
+def due_problems(dues: Sequence[Due]) -> list[str]:
+    """Every reason these dues cannot be replayed over (empty when they can)."""
+    out: list[str] = []
+    for d in dues:
+        for c, value in (("penalty", d.penalty), ("fee", d.fee), ("interest", d.interest),
+                         ("principal", d.principal)):
+            if not value.is_finite() or value < 0:
+                out.append(f"installment {d.number}: {c} {value} must be zero or more")
+    numbers = [d.number for d in dues]
+    if len(set(numbers)) != len(numbers):
+        out.append("installment numbers must be unique")
+    ordered = sorted(dues, key=attrgetter("number"))
+    for before, after in pairwise(ordered):
+        if after.due_date <= before.due_date:
+            out.append(f"installment {after.number} must fall due after installment "
+                       f"{before.number} ({before.due_date})")
+    return out

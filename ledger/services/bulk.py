@@ -1,10 +1,12 @@
 """Set-based posting of many repayments at once (imports), booked exactly as one by one.
 
 `post_repayments` gives the same journal, repayment rows, loan states and hash chain as calling
-`record_repayment` for each payment in (date, input) order: each loan's payments are replayed
-once with `ledger.allocation`, every entry's lines and hash are computed in Python in chain
-order, and entries, postings, repayments and loan events are written with Core executemany
-instead of one ORM object per row.
+`record_repayment` for each payment in (date, input) order: the inputs of every loan (schedule,
+standing payments, what the journal booked) are read in a few grouped queries, each loan's
+payments are replayed once with `ledger.allocation.Replay` (standing ones first, new ones
+after), every entry's lines and hash are computed in Python in chain order, and entries,
+postings, repayments and loan events are written in batches by `RowWriter` instead of one ORM
+object per row.
 """
 
 from __future__ import annotations
@@ -21,16 +23,32 @@ from sqlalchemy.orm import Session
 
 from ledger.accounts import AccountRole, account_for
 from ledger.actor import Actor, Permission
-from ledger.allocation import COMPONENTS, Due, LoanState, Parts, Payment, allocate
+from ledger.allocation import (
+    COMPONENTS,
+    Due,
+    LoanState,
+    Parts,
+    Payment,
+    Refusal,
+    Replay,
+    allocate,
+)
 from ledger.db.tables import Loan, core_table, utc_now
 from ledger.money import Money, format_amount, get_currency
-from ledger.services.bulk_chain import CHUNK, ChainWriter, reserve_ids
+from ledger.services.bulk_chain import CHUNK, ChainWriter, RowWriter, reserve_ids
 from ledger.services.errors import Conflict, ServiceError
-from ledger.services.loan_book import booked_parts, load_dues, load_payments
+from ledger.services.loan_book import (
+    booked_parts_by_loan,
+    first_schedules,
+    last_reschedules,
+    load_dues,
+    load_payments,
+    standing_payments,
+)
 from ledger.services.unit import transactional
 
-__all__ = ["CHUNK", "BulkResult", "ChainWriter", "NewRepayment", "post_repayments", "replay_inputs",
-           "reserve_ids"]
+__all__ = ["CHUNK", "BulkResult", "ChainWriter", "NewRepayment", "RowWriter", "post_repayments",
+           "replay_inputs", "reserve_ids"]
 
 Progress = Callable[[int, int], None]
 _INCOME = {"interest": AccountRole.INTEREST_INCOME, "fee": AccountRole.FEE_INCOME,
@@ -130,60 +148,11 @@ def _check_refs(session: Session, payments: Sequence[NewRepayment]) -> None:
                            field="ref")
 
 
-def _rescheduled(session: Session, ids: list[int]) -> dict[int, date]:
-    ls = core_table("loan_schedule")
-    out: dict[int, date] = {}
-    for chunk in _chunks(ids, 900):
-        for loan_id, on in session.execute(
-            sa.select(ls.c.loan_id, sa.func.max(ls.c.created_on))
-            .where(ls.c.loan_id.in_(chunk), ls.c.version > 1).group_by(ls.c.loan_id)
-        ):
-            out[int(loan_id)] = on
-    return out
-
-
-def _first_schedules(session: Session, ids: list[int], loans: dict[int, _LoanRow]
-                     ) -> dict[int, list[Due]]:
-    """The disbursement schedule of each loan, in one query per chunk of loans."""
-    ls, si = core_table("loan_schedule"), core_table("schedule_installment")
-    out: dict[int, list[Due]] = defaultdict(list)
-    for chunk in _chunks(ids, 900):
-        for loan_id, number, due, p, i, f, pen in session.execute(
-            sa.select(ls.c.loan_id, si.c.number, si.c.due_date, si.c.principal_minor,
-                      si.c.interest_minor, si.c.fee_minor, si.c.penalty_minor)
-            .join(si, si.c.schedule_id == ls.c.id)
-            .where(ls.c.loan_id.in_(chunk), ls.c.version == 1)
-            .order_by(ls.c.loan_id, si.c.number)
-        ):
-            digits = -get_currency(loans[int(loan_id)].currency).digits
-            out[int(loan_id)].append(Due(int(number), due, *(
-                Decimal(int(v)).scaleb(digits) for v in (p, i, f, pen))))
-    return out
-
-
-def _stored_payments(session: Session, ids: list[int]) -> dict[int, list[Payment]]:
-    rp, rr = core_table("repayment"), core_table("repayment_reversal")
-    out: dict[int, list[Payment]] = defaultdict(list)
-    for chunk in _chunks(ids, 900):
-        for loan_id, pid, paid_on, amount, currency in session.execute(
-            sa.select(rp.c.loan_id, rp.c.id, rp.c.paid_on, rp.c.amount_minor, rp.c.currency)
-            .where(rp.c.loan_id.in_(chunk), ~sa.exists().where(rr.c.repayment_id == rp.c.id))
-            .order_by(rp.c.loan_id, rp.c.paid_on, rp.c.id)
-        ):
-            out[int(loan_id)].append(Payment(int(pid), paid_on, Decimal(int(amount)).scaleb(
-                -get_currency(str(currency)).digits)))
-    return out
-
-
-def replay_inputs(session: Session, loan_ids: Sequence[int]
-                  ) -> dict[int, tuple[tuple[Due, ...], list[Payment]]]:
-    """Per loan, the dues its payments replay over and its standing payments (by id), read
-    in a few queries for all loans at once; rescheduled loans go through `load_dues`."""
-    ids = sorted(set(loan_ids))
-    loans = _loans(session, ids)
-    rescheduled = _rescheduled(session, ids)
-    stored = _stored_payments(session, ids)
-    schedules = _first_schedules(session, [i for i in ids if i not in rescheduled], loans)
+def _inputs(session: Session, ids: list[int], loans: dict[int, _LoanRow],
+            rescheduled: dict[int, date]) -> dict[int, tuple[tuple[Due, ...], list[Payment]]]:
+    stored = standing_payments(session, ids)
+    schedules = first_schedules(session, {i: loans[i].currency for i in ids
+                                          if i not in rescheduled})
     out: dict[int, tuple[tuple[Due, ...], list[Payment]]] = {}
     for loan_id in ids:
         if loan_id in rescheduled:
@@ -196,6 +165,14 @@ def replay_inputs(session: Session, loan_ids: Sequence[int]
     return out
 
 
+def replay_inputs(session: Session, loan_ids: Sequence[int]
+                  ) -> dict[int, tuple[tuple[Due, ...], list[Payment]]]:
+    """Per loan, the dues its payments replay over and its standing payments (by id), read
+    in a few queries for all loans at once; rescheduled loans go through `load_dues`."""
+    ids = sorted(set(loan_ids))
+    return _inputs(session, ids, _loans(session, ids), last_reschedules(session, ids))
+
+
 def _refused(loan: _LoanRow, p: Payment, payoff: Decimal) -> ServiceError:
     cur = get_currency(loan.currency)
     if payoff == 0:
@@ -205,34 +182,45 @@ def _refused(loan: _LoanRow, p: Payment, payoff: Decimal) -> ServiceError:
                         f"{format_amount(payoff, cur)} on {p.paid_on}", field="amount")
 
 
+def _credits(parts: Parts, digits: int) -> tuple[tuple[str, int], ...]:
+    # The allocation lines of one payment: (component, minor units credited), nonzero only.
+    # Riel amounts are whole already: int() alone is their minor units.
+    out = []
+    for c, v in (("penalty", parts.penalty), ("fee", parts.fee),
+                 ("interest", parts.interest), ("principal", parts.principal)):
+        if v:
+            out.append((c, int(v.scaleb(digits)) if digits else int(v)))
+    return tuple(out)
+
+
+Change = tuple[tuple[tuple[str, int], ...], date | None]
+
+
 def _replay(loan: _LoanRow, dues: tuple[Due, ...], stored: list[Payment], new: list[Payment],
-            booked: Parts) -> list[tuple[Parts, date | None]]:
-    """Per new payment (in order): the allocation change to book, and the closing date when
-    that payment leaves nothing owed — what `record_repayment` computes, payment by payment."""
-    out: list[tuple[Parts, date | None]] = []
+            booked: Parts) -> list[Change]:
+    """Per new payment (in order): the allocation change to book, as minor-unit credits by
+    component, and the closing date when that payment leaves nothing owed — what
+    `record_repayment` computes, payment by payment."""
+    digits = get_currency(loan.currency).digits
+    out: list[Change] = []
     if not stored or new[0].paid_on >= stored[-1].paid_on:
-        # Every new payment replays after the stored ones: one replay gives all allocations.
-        whole = allocate(dues, [*stored, *new], strict=False)
-        by_ref = {a.payment.ref: a for a in whole.allocations}
-        refused = {r.payment.ref: r for r in whole.refused}
-        before = Parts()
+        # Every new payment replays after the stored ones: one replay, fed in order, gives
+        # every allocation; the journal's drift from the replay goes with the first one.
+        replay = Replay(dues)
         for p in stored:
-            if p.ref in by_ref:
-                before = before + by_ref[p.ref].parts
-        drift = before - booked
-        owed = sum((d.parts.total for d in dues), Decimal(0)) - before.total - sum(
-            (s.parts.total for p in stored if p.ref in by_ref for s in by_ref[p.ref].waived),
-            Decimal(0))
+            replay.split(p)
+        drift = replay.paid - booked if stored else None
         for p in new:
-            if p.ref in refused:
-                raise _refused(loan, p, refused[p.ref].payoff)
+            result = replay.split(p)
+            if isinstance(result, Refusal):
+                raise _refused(loan, p, result.payoff)
             if out and out[-1][1] is not None:
                 raise ServiceError(f"loan {loan.ref} was closed on {out[-1][1]}; payments go "
                                    "only to active loans", field="loan")
-            a = by_ref[p.ref]
-            owed -= a.parts.total + sum((s.parts.total for s in a.waived), Decimal(0))
-            out.append((a.parts + drift, p.paid_on if owed == 0 else None))
-            drift = Parts()
+            if drift is not None:
+                result = result + drift
+                drift = None
+            out.append((_credits(result, digits), p.paid_on if replay.settled else None))
         return out
     state: LoanState = allocate(dues, stored, strict=False)
     running = booked
@@ -253,8 +241,50 @@ def _replay(loan: _LoanRow, dues: tuple[Due, ...], stored: list[Payment], new: l
         change = after.paid - running
         running, state = after.paid, after
         closed = (after.closed_on or p.paid_on) if after.outstanding.total == 0 else None
-        out.append((change, closed))
+        out.append((_credits(change, digits), closed))
     return out
+
+
+def _accounts(session: Session, fund_ids: set[int]
+              ) -> tuple[dict[int, tuple[int, str]], dict[int, dict[str, tuple[int, str]]]]:
+    """Per fund: its cash account, and its account for each allocated component."""
+    cash: dict[int, tuple[int, str]] = {}
+    income: dict[int, dict[str, tuple[int, str]]] = {}
+    for fund_id in fund_ids:
+        acct = account_for(session, AccountRole.CASH, fund_id=fund_id)
+        assert acct.id is not None
+        cash[fund_id] = (acct.id, acct.code)
+        income[fund_id] = {}
+        for component in COMPONENTS:
+            acct = account_for(session, _INCOME[component], fund_id=fund_id)
+            assert acct.id is not None
+            income[fund_id][component] = (acct.id, acct.code)
+    return cash, income
+
+
+def _changes(session: Session, payments: Sequence[NewRepayment], order: list[int],
+             loans: dict[int, _LoanRow], rescheduled: dict[int, date], rid: dict[int, int]
+             ) -> dict[int, Change]:
+    """What each payment books (by input position), replaying each loan once."""
+    per_loan: dict[int, list[int]] = defaultdict(list)
+    for n in order:
+        per_loan[payments[n].loan_id].append(n)
+    ids = sorted(per_loan)
+    inputs = _inputs(session, ids, loans, rescheduled)
+    booked = booked_parts_by_loan(session, [i for i in ids if inputs[i][1]])
+    change: dict[int, Change] = {}
+    for loan_id, ns in per_loan.items():
+        dues, stored = inputs[loan_id]
+        new = [Payment(rid[n], payments[n].paid_on, payments[n].amount.amount) for n in ns]
+        results = _replay(loans[loan_id], dues, stored, new, booked.get(loan_id, Parts()))
+        change.update(zip(ns, results, strict=True))
+    return change
+
+
+REPAYMENT_COLUMNS = ("id", "ref", "loan_id", "paid_on", "amount_minor", "currency",
+                     "cash_account_id", "received_by", "note", "entry_id", "created_at")
+EVENT_COLUMNS = ("loan_id", "event", "status", "occurred_on", "recorded_by", "recorded_at",
+                 "note")
 
 
 @transactional
@@ -275,80 +305,57 @@ def post_repayments(
     order = sorted(range(len(payments)), key=lambda n: (payments[n].paid_on, n))
     loan_ids = sorted({p.loan_id for p in payments})
     loans = _loans(session, loan_ids)
-    rescheduled = _rescheduled(session, loan_ids)
+    rescheduled = last_reschedules(session, loan_ids)
     _check(loans, payments, today, rescheduled)
     _check_refs(session, payments)
     repayment_ids = reserve_ids(session, "repayment", len(payments))
     rid = {n: repayment_ids[k] for k, n in enumerate(order)}
-
-    inputs = replay_inputs(session, loan_ids)
-    per_loan: dict[int, list[int]] = defaultdict(list)
-    for n in order:
-        per_loan[payments[n].loan_id].append(n)
-    change: dict[int, tuple[Parts, date | None]] = {}
-    for loan_id, ns in per_loan.items():
-        loan = loans[loan_id]
-        dues, stored = inputs[loan_id]
-        new = [Payment(rid[n], payments[n].paid_on, payments[n].amount.amount) for n in ns]
-        booked = booked_parts(session, loan_id) if stored else Parts()
-        for n, result in zip(ns, _replay(loan, dues, stored, new, booked), strict=True):
-            change[n] = result
+    change = _changes(session, payments, order, loans, rescheduled, rid)
 
     at = utc_now()
-    cash: dict[int, tuple[int, str]] = {}
-    income: dict[tuple[int, str], tuple[int, str]] = {}
-    for fund_id in {loans[i].fund_id for i in loan_ids}:
-        acct = account_for(session, AccountRole.CASH, fund_id=fund_id)
-        assert acct.id is not None
-        cash[fund_id] = (acct.id, acct.code)
-        for component in COMPONENTS:
-            acct = account_for(session, _INCOME[component], fund_id=fund_id)
-            assert acct.id is not None
-            income[(fund_id, component)] = (acct.id, acct.code)
-
+    cash, income = _accounts(session, {loans[i].fund_id for i in loan_ids})
+    memo = {i: f"Repayment on loan {loan.ref} from {loan.who}" for i, loan in loans.items()}
     entry_ids = reserve_ids(session, "journal_entry", len(payments))
-    rp, ev, ln = core_table("repayment"), core_table("loan_event"), core_table("loan")
+    rows = RowWriter(session, "repayment", REPAYMENT_COLUMNS)
+    day, stamp = rows.binder("paid_on"), rows.binder("created_at")(at)
     closed: list[tuple[int, date]] = []
     for start in range(0, len(order), CHUNK):
-        repayments: list[dict[str, Any]] = []
+        repayments: list[tuple[Any, ...]] = []
         for k in range(start, min(start + CHUNK, len(order))):
             n = order[k]
-            p, loan = payments[n], loans[payments[n].loan_id]
-            parts, closed_on = change[n]
+            p = payments[n]
+            loan = loans[p.loan_id]
+            credits, closed_on = change[n]
             cash_id, cash_code = cash[loan.fund_id]
-            digits = p.amount.currency.digits
+            accounts = income[loan.fund_id]
+            minor = p.amount.minor
+            currency = p.amount.currency.code
             lines: list[tuple[int, str, int, int | None, str | None]] = [
-                (cash_id, cash_code, p.amount.minor, loan.id, None)]
-            for component in COMPONENTS:
-                value = parts.get(component)
-                if value:
-                    acct_id, code = income[(loan.fund_id, component)]
-                    lines.append((acct_id, code, -int(value.scaleb(digits)), loan.id,
-                                  component))
+                (cash_id, cash_code, minor, loan.id, None)]
+            for component, value in credits:
+                acct_id, code = accounts[component]
+                lines.append((acct_id, code, -value, loan.id, component))
             writer.add(entry_id=entry_ids[k], kind="repayment", occurred_on=p.paid_on,
-                       memo=f"Repayment on loan {loan.ref} from {loan.who}"
-                            + (f": {p.note}" if p.note else ""),
-                       by=actor.name, at=at, loan_id=loan.id, currency=p.amount.currency.code,
-                       lines=lines)
-            repayments.append({
-                "id": rid[n], "ref": p.ref, "loan_id": loan.id, "paid_on": p.paid_on,
-                "amount_minor": p.amount.minor, "currency": p.amount.currency.code,
-                "cash_account_id": cash_id, "received_by": p.received_by or actor.name,
-                "note": p.note, "entry_id": entry_ids[k], "created_at": at})
+                       memo=memo[loan.id] + (f": {p.note}" if p.note else ""),
+                       by=actor.name, at=at, loan_id=loan.id, currency=currency, lines=lines)
+            repayments.append((rid[n], p.ref, loan.id, day(p.paid_on), minor, currency,
+                               cash_id, p.received_by or actor.name, p.note, entry_ids[k],
+                               stamp))
             if closed_on is not None:
                 closed.append((loan.id, closed_on))
         writer.write()
-        session.execute(rp.insert(), repayments)
+        rows.write(repayments)
         if progress is not None:
             progress(min(start + CHUNK, len(order)), len(order))
     if closed:
+        ln = core_table("loan")
         session.execute(ln.update().where(ln.c.id == sa.bindparam("loan"))
                         .values(status="closed", closed_on=sa.bindparam("on")),
                         [{"loan": i, "on": on} for i, on in closed])
-        session.execute(ev.insert(), [
-            {"loan_id": i, "event": "closed", "status": "closed", "occurred_on": on,
-             "recorded_by": actor.name, "recorded_at": at, "note": "fully repaid"}
-            for i, on in closed])
+        events = RowWriter(session, "loan_event", EVENT_COLUMNS)
+        on_day, recorded = events.binder("occurred_on"), events.binder("recorded_at")(at)
+        events.write([(i, "closed", "closed", on_day(on), actor.name, recorded, "fully repaid")
+                      for i, on in closed])
     session.expire_all()  # loans changed underneath the identity map
     return BulkResult(tuple(rid[n] for n in range(len(payments))),
                       tuple(i for i, _ in closed))

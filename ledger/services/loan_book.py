@@ -28,14 +28,18 @@ __all__ = [
     "BOOKED_KINDS",
     "NEW_PAYMENT_REF",
     "booked_parts",
+    "booked_parts_by_loan",
     "compose_dues",
+    "first_schedules",
     "get_loan",
     "last_reschedule_on",
+    "last_reschedules",
     "load_dues",
     "load_payments",
     "load_state",
     "loan_terms",
     "schedule_versions",
+    "standing_payments",
 ]
 
 # Replay position of a payment not yet stored: after every stored payment of the same day,
@@ -103,6 +107,13 @@ def _statements() -> dict[str, sa.Select[Any]]:
         .where(post.c.loan_id == loan_id, post.c.component.is_not(None),
                acct.c.role != "cash", acct.c.role != "cash_box", booked)
         .group_by(post.c.component, post.c.currency),
+        "booked_by_loan": sa.select(post.c.loan_id, post.c.component, post.c.currency,
+                                    sa.func.sum(post.c.amount_minor))
+        .join(je, je.c.id == post.c.entry_id).join(acct, acct.c.id == post.c.account_id)
+        .where(post.c.loan_id.in_(sa.bindparam("loan_ids", expanding=True)),
+               post.c.component.is_not(None), acct.c.role != "cash", acct.c.role != "cash_box",
+               booked)
+        .group_by(post.c.loan_id, post.c.component, post.c.currency),
     }
 
 
@@ -217,3 +228,107 @@ def booked_parts(session: Session, loan_id: int) -> Parts:
     for component, currency, total in rows:
         parts[str(component)] = -_amount(total, get_currency(str(currency)))
     return Parts(parts["penalty"], parts["fee"], parts["interest"], parts["principal"])
+
+
+def booked_parts_by_loan(session: Session, loan_ids: list[int]) -> dict[int, Parts]:
+    """`booked_parts` of many loans in one grouped query per 900 loans (bulk posting)."""
+    sums: dict[int, dict[str, Decimal]] = {}
+    for start in range(0, len(loan_ids), 900):
+        chunk = loan_ids[start:start + 900]
+        for loan_id, component, currency, total in session.execute(
+                _statements()["booked_by_loan"], {"loan_ids": chunk}):
+            sums.setdefault(int(loan_id), {})[str(component)] = -_amount(
+                total, get_currency(str(currency)))
+    zero = Decimal(0)
+    return {i: Parts(*(sums.get(i, {}).get(c, zero)
+                       for c in ("penalty", "fee", "interest", "principal")))
+            for i in loan_ids}
+
+
+# Batched readers for bulk posting: one query per 900 loans, each value converted once.
+_BATCH = 900
+
+
+class _Amounts(dict[int, Decimal]):
+    """Minor units of one currency to exact amounts (schedules share most of theirs)."""
+
+    def __init__(self, currency: str) -> None:
+        super().__init__()
+        self.digits = -get_currency(currency).digits
+
+    def __missing__(self, minor: int) -> Decimal:
+        value = self[minor] = Decimal(minor).scaleb(self.digits)
+        return value
+
+
+class _Currencies(dict[str, _Amounts]):
+    def __missing__(self, currency: str) -> _Amounts:
+        amounts = self[currency] = _Amounts(currency)
+        return amounts
+
+
+class _Dates(dict[Any, date]):
+    """Dates as the driver gives them (ISO text on SQLite), each parsed once: due dates and
+    payment dates repeat across loans. ISO parsing is what SQLAlchemy's SQLite date does."""
+
+    def __missing__(self, raw: Any) -> date:
+        value = self[raw] = date.fromisoformat(raw) if isinstance(raw, str) else raw
+        return value
+
+
+def _driver_value(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
+    # The column as the driver returns it, without SQLAlchemy's per-row conversion.
+    return sa.type_coerce(column, sa.String)
+
+
+def last_reschedules(session: Session, loan_ids: list[int]) -> dict[int, date]:
+    """`last_reschedule_on` of many loans (only those ever rescheduled appear)."""
+    ls = core_table("loan_schedule")
+    out: dict[int, date] = {}
+    for start in range(0, len(loan_ids), _BATCH):
+        for loan_id, on in session.execute(
+            sa.select(ls.c.loan_id, sa.func.max(ls.c.created_on))
+            .where(ls.c.loan_id.in_(loan_ids[start:start + _BATCH]), ls.c.version > 1)
+            .group_by(ls.c.loan_id)
+        ):
+            out[int(loan_id)] = on
+    return out
+
+
+def first_schedules(session: Session, currency_of: dict[int, str]) -> dict[int, list[Due]]:
+    """The disbursement schedule (version 1) of each loan in `currency_of`, as dues."""
+    ls, si = core_table("loan_schedule"), core_table("schedule_installment")
+    ids = sorted(currency_of)
+    out: dict[int, list[Due]] = {}
+    amounts, days = _Currencies(), _Dates()
+    for start in range(0, len(ids), _BATCH):
+        for loan_id, number, due, p, i, f, pen in session.execute(
+            sa.select(ls.c.loan_id, si.c.number, _driver_value(si.c.due_date),
+                      si.c.principal_minor, si.c.interest_minor, si.c.fee_minor,
+                      si.c.penalty_minor)
+            .join(si, si.c.schedule_id == ls.c.id)
+            .where(ls.c.loan_id.in_(ids[start:start + _BATCH]), ls.c.version == 1)
+            .order_by(ls.c.loan_id, si.c.number)
+        ):
+            cur = amounts[currency_of[loan_id]]
+            out.setdefault(loan_id, []).append(
+                Due(number, days[due], cur[p], cur[i], cur[f], cur[pen]))
+    return out
+
+
+def standing_payments(session: Session, loan_ids: list[int]) -> dict[int, list[Payment]]:
+    """`load_payments` of many loans: the repayments that stand, in replay order."""
+    rp, rr = core_table("repayment"), core_table("repayment_reversal")
+    out: dict[int, list[Payment]] = {}
+    amounts, days = _Currencies(), _Dates()
+    for start in range(0, len(loan_ids), _BATCH):
+        for loan_id, pid, paid_on, amount, currency in session.execute(
+            sa.select(rp.c.loan_id, rp.c.id, _driver_value(rp.c.paid_on), rp.c.amount_minor,
+                      rp.c.currency)
+            .where(rp.c.loan_id.in_(loan_ids[start:start + _BATCH]),
+                   ~sa.exists().where(rr.c.repayment_id == rp.c.id))
+            .order_by(rp.c.loan_id, rp.c.paid_on, rp.c.id)
+        ):
+            out.setdefault(loan_id, []).append(
+                Payment(pid, days[paid_on], amounts[currency][amount]))
+    return out
