@@ -10,6 +10,7 @@ support. Only failures that leave the app unable to draw (`is_fatal`) end it, Te
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
-from textual import events
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.message import Message
@@ -30,7 +31,7 @@ from ledger.actor import Actor, PermissionDenied
 from ledger.db import read_only
 from ledger.services.errors import ServiceError
 from tui.commands.context import Cli
-from tui.dialogs import ErrorDialog
+from tui.dialogs import ConfirmDialog, ErrorDialog
 from tui.dialogs.failure import failure_dialog, failure_log_path, is_fatal, write_failure_log
 
 __all__ = ["AREAS", "FsfApp", "LedgerContext", "make_app", "open_app", "who_acts"]
@@ -218,6 +219,32 @@ class FsfApp(App[None]):
 
         self.push_screen(LoginScreen(switching=True), callback=switched)
 
+    def _open_screens(self) -> list[Screen[Any]]:
+        """Every screen the app holds: each area's stack, not only the one shown (an area
+        left with unsaved edits keeps them until the app quits)."""
+        stacks = getattr(self, "_screen_stacks", None)  # Textual's per-mode stacks
+        if not isinstance(stacks, dict):
+            return list(self.screen_stack)
+        return [screen for stack in stacks.values() for screen in stack]
+
+    async def action_quit(self) -> None:
+        """Quit (q, ctrl+q); when a screen has unsaved edits (its `dirty`), ask first."""
+        self._quit_asking()
+
+    @work(exclusive=True, group="app-quit", exit_on_error=False)
+    async def _quit_asking(self) -> None:
+        if isinstance(self.screen, ConfirmDialog):
+            return  # already asking
+        unsaved = [s for s in self._open_screens() if getattr(s, "dirty", False)]
+        if unsaved:
+            where = ", ".join(dict.fromkeys(getattr(s, "AREA", "") or type(s).__name__
+                                            for s in unsaved))
+            if not await self.push_screen_wait(ConfirmDialog(
+                    "Quit without saving?", f"Unsaved edits ({where}) will be lost. "
+                    "(Cancel, then ctrl+s, to keep them.)", confirm="Quit")):
+                return
+        self.exit()
+
     def action_toggle_theme(self) -> None:
         self.theme = "textual-light" if self.theme == "textual-dark" else "textual-dark"
 
@@ -290,28 +317,57 @@ def _backup_before_upgrade(url: sa.URL, path: str) -> None:
     import shutil
 
     from ledger.backup import BackupError, take_backup
+    from ledger.db import head_revision
 
     try:
         take_backup(url, automatic=True)
     except BackupError:
-        shutil.copyfile(path, f"{path}.before-{head_revision_text()}.bak")
+        shutil.copyfile(path, f"{path}.before-{head_revision().replace(',', '-')}.bak")
 
 
-def head_revision_text() -> str:
-    """The schema revision this program needs, usable in a file name."""
-    from ledger.db import head_revision
-
-    return head_revision().replace(",", "-")
+# `revision = "0007"` and `down_revision = "0006"` (or None) as each migration file states them.
+_REVISION = re.compile(r'^revision\b[^=\n]*=\s*"(\w+)"\s*$', re.MULTILINE)
+_PARENT = re.compile(r'^down_revision\b[^=\n]*=\s*(?:"(\w+)"|None)\s*$', re.MULTILINE)
 
 
-def open_app(cli: Cli) -> None:
-    """Run the app until the person quits."""
+def shipped_head() -> str | None:
+    """The newest schema revision, read from the packaged migration files without importing
+    Alembic (which costs ~0.2 s of the app's start); None unless they form one plain chain,
+    each file naming one revision and the one before it."""
+    import ledger.db
+
+    chain: dict[str, str | None] = {}
+    for path in (Path(ledger.db.__file__).with_name("migrations") / "versions").glob("*.py"):
+        text = path.read_text("utf-8")
+        revisions, parents = _REVISION.findall(text), _PARENT.findall(text)
+        if path.name != "__init__.py" and (len(revisions) != 1 or len(parents) != 1):
+            return None  # a file this reading does not understand: Alembic decides
+        chain.update({revisions[0]: parents[0] or None} if revisions else {})
+    parents_named = {p for p in chain.values() if p is not None}
+    heads = set(chain) - parents_named
+    return heads.pop() if len(heads) == 1 and parents_named <= set(chain) else None
+
+
+def schema_is_current(engine: sa.Engine) -> bool:
+    """Whether the ledger is at the newest schema, by reading its version row directly; False
+    when that cannot be told this way (then Alembic decides, as before)."""
+    head = shipped_head()
+    if head is None:
+        return False
+    try:
+        with read_only(engine).connect() as connection:
+            versions = connection.execute(
+                sa.text("SELECT version_num FROM alembic_version")).scalars().all()
+    except sa.exc.SQLAlchemyError:
+        return False
+    return versions == [head]
+
+
+def _bring_schema_up_to_date(engine: sa.Engine) -> None:
+    """Create a new ledger's tables, or upgrade an older ledger after a backup (Alembic)."""
     from ledger.db import current_revision, head_revision, upgrade
-    from ledger.services.setup import ledger_facts
-    from tui.commands.context import ledger_today, open_engine
     from tui.commands.errors import CliError, fail
 
-    engine = open_engine(cli, "fsf", create=True)
     try:
         revision = current_revision(engine)
     except sa.exc.OperationalError as exc:
@@ -326,6 +382,17 @@ def open_app(cli: Cli) -> None:
         engine.dispose()
         _backup_before_upgrade(engine.url, path)
         upgrade(engine)
+
+
+def open_app(cli: Cli) -> None:
+    """Run the app until the person quits. Nothing on the way to the first screen grows with
+    the ledger: the schema check reads one row, who acts and the ledger's facts a few."""
+    from ledger.services.setup import ledger_facts
+    from tui.commands.context import ledger_today, open_engine
+
+    engine = open_engine(cli, "fsf", create=True)
+    if not schema_is_current(engine):
+        _bring_schema_up_to_date(engine)
     with Session(engine, expire_on_commit=False) as session:
         actor = who_acts(cli, session)
         name = ledger_facts(session).get("ledger_name")

@@ -1,5 +1,6 @@
 """Command palette (ctrl+p) providers: open a family, a loan or a village, start a new loan
-for a family, export or import a file, switch user, or go to any area (Approvals among them).
+for a family or open its projection, export or import a file, switch user, or go to any area
+(Approvals among them).
 Candidates are read in a thread, never on the UI thread."""
 
 from __future__ import annotations
@@ -95,11 +96,19 @@ class SwitchUserProvider(Provider):
 
 
 class FamilyProvider(_LedgerProvider):
-    """Open family… / New loan for… (by name, Khmer or Latin, reference or village)."""
+    """Open family… / New loan for… / Projection for… (by name, Khmer or Latin, reference or
+    village)."""
+
+    def _project(self, family_id: int) -> None:
+        """Push the family's projection (its grid, to edit and save) over the current area."""
+        from tui.screens.projections import ProjectionsScreen
+
+        self.app.push_screen(ProjectionsScreen(family_id=family_id))
 
     async def search(self, query: str) -> Hits:
         needle = query
-        for prefix in ("open family", "new loan for", "family", "new loan"):
+        for prefix in ("open family", "new loan for", "projection for", "family", "new loan",
+                       "projection"):
             if query.lower().startswith(prefix):
                 needle = query[len(prefix):].strip()
                 break  # "new loan for X" must not be cut again as "new loan" + "for X"
@@ -115,6 +124,9 @@ class FamilyProvider(_LedgerProvider):
             yield Hit(max(matcher.match(f"New loan for {label}"), 0.4),
                       f"New loan for… {label}", partial(self.fsf.new_loan, r.id),
                       text=f"New loan for {label}")
+            yield Hit(max(matcher.match(f"Projection for {label}"), 0.35),
+                      f"Projection for… {label}", partial(self._project, r.id),
+                      text=f"Projection for {label}")
 
 
 def _loans(session, text: str):  # type: ignore[no-untyped-def]

@@ -1,12 +1,21 @@
-"""Dashboard: the as-of date; portfolio, PAR30, on-time rate, fund cash, amounts due this
-month; what needs attention (first, what waits for an approver); money lent and collected by
-month."""
+"""Dashboard: the as-of date; the portfolio report's figures (portfolio, PAR30, on-time and
+cumulative repayment rates), fund cash, amounts due this month; what needs attention (what
+waits for an approver, loans not yet paid out, loans at risk); money lent and collected by
+month.
+
+The screen paints at once with "computing…" where figures will go; a thread worker computes
+them part by part after the first paint, each part shown as it arrives, so nothing that grows
+with the ledger stands between starting the app and seeing it.
+"""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Callable
+from typing import Any, ClassVar
 
+from rich.console import Group
 from rich.table import Table
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -14,12 +23,18 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
 
 from tui.screens.base import LedgerScreen
-from tui.screens.data.overview import Dashboard, dashboard
+from tui.screens.data import dashboard as data
 from tui.widgets.bar_chart import PairedBars
 
-__all__ = ["DashboardScreen"]
+__all__ = ["COMPUTING", "DashboardScreen"]
+
+COMPUTING = "computing…"  # shown until every part of the figures has arrived
+# The parts in the order the worker computes them: the cheap ones first.
+PARTS = ("waiting", "due", "cash", "flows", "quality", "at_risk")
+LIGHT = ("waiting",)  # recomputed on every return to the dashboard
 
 
 class DashboardScreen(LedgerScreen):
@@ -31,66 +46,166 @@ class DashboardScreen(LedgerScreen):
         Binding("ctrl+r", "reload", "Refresh", id="dashboard.refresh"),
     ]
 
-    class DashboardLoaded(Message):
-        """The dashboard's figures were computed."""
+    class PartLoaded(Message):
+        """One part of the dashboard's figures was computed (`name` among PARTS, or "done"
+        with the ledger's stamp once all of them were)."""
 
-        def __init__(self, figures: Dashboard, pending: int) -> None:
-            self.figures, self.pending = figures, pending
+        def __init__(self, name: str, value: Any) -> None:
+            self.name, self.value = name, value
             super().__init__()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._parts: dict[str, Any] = {}
+        self._stamp: tuple[int, int, int] | None = None  # the ledger the figures are of
+        self._loading = False
+        self._began = False
 
     def body(self) -> ComposeResult:
         with Horizontal(id="dashboard-top"):
-            yield Static("computing…", id="dashboard-figures")
-            yield OptionList(id="dashboard-attention")
+            yield Static(COMPUTING, id="dashboard-figures")
+            yield OptionList(Option(COMPUTING, disabled=True), id="dashboard-attention")
         with VerticalScroll(id="dashboard-chart-box"):
             yield PairedBars(("lent", "collected"), width=28, id="dashboard-chart")
 
     def on_mount(self) -> None:
         self.query_one("#dashboard-attention", OptionList).border_title = "Needs attention"
+        self._show()
+        # After the first paint: the worker's imports and queries must not delay it.
+        self.call_after_refresh(self._first_load)
+
+    def _first_load(self) -> None:
+        self._began = True
         self.reload()
 
     def action_reload(self) -> None:
         self.reload()
 
     def on_screen_resume(self) -> None:
-        # Coming back from a page where something was proposed or approved: the figures and
-        # what waits for approval may have changed.
-        if self.is_mounted:
-            self.reload()
+        if not self._began:  # shown for the first time: the first load is on its way
+            return
+        if self.ctx.actor != self._acting:
+            super().on_screen_resume()  # another user: everything again, for them
+        elif not self._loading:
+            # Back from a page where something may have been proposed, approved or paid:
+            # what waits is read again; the rest only if the ledger moved.
+            self.reload(only_if_changed=True)
 
-    @work(thread=True, exclusive=True, exit_on_error=False)
-    def reload(self) -> None:
-        """Compute the figures again."""
-        from ledger.approvals import list_pending
-
+    @work(thread=True, exclusive=True, exit_on_error=False, group="dashboard")
+    def reload(self, only_if_changed: bool = False) -> None:
+        """Compute the figures again, part by part (with `only_if_changed`, the heavy parts
+        only when the ledger moved since they were computed)."""
+        worker = get_current_worker()
+        actor, today = self.ctx.user, self.ctx.today
         with self.fsf.read_session() as session:
-            figures = dashboard(session, self.ctx.user, self.ctx.today)
-            pending = len(list_pending(session, actor=self.ctx.user))
-        self.post_message(self.DashboardLoaded(figures, pending))
+            stamp = data.ledger_stamp(session)
+            names = LIGHT if only_if_changed and stamp == self._stamp else PARTS
+            if names == PARTS:
+                self._loading = True
+                self.post_message(self.PartLoaded("start", None))
+            compute: dict[str, Callable[[], object]] = {
+                "waiting": lambda: data.waiting(session, actor),
+                "due": lambda: data.due_this_month(session, actor, today),
+                "cash": lambda: data.fund_cash(session, actor, today),
+                "flows": lambda: data.monthly_flows(session, actor, today),
+                "quality": lambda: data.portfolio_figures(session, actor, today),
+                "at_risk": lambda: data.at_risk(session, actor, today),
+            }
+            try:
+                for name in names:
+                    value = compute[name]()
+                    if worker.is_cancelled:  # a newer load has begun: it shows its own
+                        return
+                    self.post_message(self.PartLoaded(name, value))
+                if names == PARTS:
+                    self.post_message(self.PartLoaded("done", stamp))
+            finally:
+                if names == PARTS:
+                    self._loading = False
 
-    @on(DashboardLoaded)
-    def _loaded(self, event: DashboardLoaded) -> None:
-        d = event.figures
-        grid = Table.grid(padding=(0, 1))
-        grid.add_column(style="bold")
-        grid.add_column(justify="right")
-        grid.add_row("As of", f"{d.as_of}")
-        grid.add_row("Portfolio", str(d.portfolio))
-        grid.add_row("Active loans", str(d.active_loans))
-        grid.add_row("PAR30", f"{d.par30}")
-        grid.add_row("", d.par30_ratio)
-        grid.add_row("On time", d.on_time)
-        grid.add_row("Fund cash", str(d.cash))
-        grid.add_row("Due this month", str(d.due_this_month))
-        self.query_one("#dashboard-figures", Static).update(grid)
-        options = self.query_one("#dashboard-attention", OptionList)
-        options.clear_options()
-        waiting = ([Option(f"{event.pending} waiting for approval (Approvals, key 0)",
-                           id="approvals:0")] if event.pending else [])
-        options.add_options(waiting + [
-            Option(f"{a.label}: {a.why}", id=f"{a.kind}:{a.target_id}") for a in d.attention]
-            or [Option("Nothing needs attention")])
-        self.query_one(PairedBars).show(d.flows)
+    @on(PartLoaded)
+    def _loaded(self, event: PartLoaded) -> None:
+        if event.name == "start":
+            self._parts = {k: v for k, v in self._parts.items() if k in LIGHT}
+        elif event.name == "done":
+            self._stamp = event.value
+        else:
+            self._parts[event.name] = event.value
+        self._show()
+
+    # --- drawing -------------------------------------------------------------------------
+
+    def _show(self) -> None:
+        self.query_one("#dashboard-figures", Static).update(self._figures())
+        self._show_attention()
+        chart = self.query_one(PairedBars)
+        if "flows" in self._parts:
+            chart.show(self._parts["flows"])
+        else:
+            chart.update("")
+
+    def _figures(self) -> Group:
+        p = self._parts
+        q: data.Quality | None = p.get("quality")
+
+        def grid(rows: list[tuple[str, str]]) -> Table:
+            table = Table.grid(padding=(0, 1), expand=True)
+            table.add_column(style="bold", no_wrap=True)
+            table.add_column(justify="right", no_wrap=True)
+            for label, value in rows:
+                table.add_row(label, value)
+            return table
+
+        wait = "…"
+        head = [("As of", f"{self.ctx.today}"),
+                ("Portfolio", str(q.portfolio) if q else wait),
+                ("Active loans", f"{q.active_loans:,}" if q else wait),
+                ("PAR30", str(q.par30) if q else wait),
+                (f"  {q.par30_loans:,} loans" if q else "", q.par30_rate if q else ""),
+                (f"On time, {self.ctx.today:%b}", q.on_time_rate if q else wait)]
+        cash = p.get("cash", wait)
+        tail = [("Repaid to date", q.repaid_rate if q else wait),
+                ("Fund cash", "–" if cash is None else str(cash)),
+                ("Due this month", str(p["due"]) if "due" in p else wait)]
+        parts: list[Any] = [grid(head)]
+        if q:
+            parts.append(Text(f"{q.paid_on_time} of {q.due_in_period}", style="dim",
+                              justify="right", no_wrap=True, overflow="ellipsis"))
+        parts.append(grid(tail))
+        if any(name not in p for name in PARTS):
+            parts.append(Text(COMPUTING, style="italic"))
+        return Group(*parts)
+
+    def _show_attention(self) -> None:
+        p = self._parts
+        options: list[Option] = []
+        if "waiting" in p:
+            w: data.Waiting = p["waiting"]
+            if w.approvals:
+                options.append(Option(f"{w.approvals} waiting for approval (Approvals, key 0)",
+                                      id="approvals:0"))
+            options += [Option(f"{a.label}: {a.why}", id=f"{a.kind}:{a.target_id}")
+                        for a in w.loans]
+            if w.loans_total > len(w.loans):
+                options.append(Option(f"… and {w.loans_total - len(w.loans)} more loans "
+                                       "awaiting approval or disbursement", disabled=True))
+        if "at_risk" in p:
+            r: data.AtRisk = p["at_risk"]
+            options += [Option(f"{a.label}: {a.why}", id=f"{a.kind}:{a.target_id}")
+                        for a in r.loans]
+            if r.total > len(r.loans):
+                options.append(Option(f"… and {r.total - len(r.loans)} more loans at risk",
+                                      disabled=True))
+        if "waiting" not in p or "at_risk" not in p:
+            options.append(Option(COMPUTING, disabled=True))
+        elif not options:
+            options.append(Option("Nothing needs attention", disabled=True))
+        box = self.query_one("#dashboard-attention", OptionList)
+        highlighted = box.highlighted
+        box.clear_options()
+        box.add_options(options)
+        if highlighted is not None and highlighted < len(options):
+            box.highlighted = highlighted
 
     @on(OptionList.OptionSelected, "#dashboard-attention")
     def _open(self, event: OptionList.OptionSelected) -> None:

@@ -1,16 +1,14 @@
 """A loan's page: schedule with each installment's state (paid, paid late, waived, due,
-OVERDUE, WRITTEN OFF), payments, arrears and payoff, and for a written-off loan what was written
-off and recovered; actions approve, disburse, record or reverse a repayment, propose a write-off,
-record a recovery, reschedule. Every action states what it will do and to whom, asks, and then
-shows the resulting balance."""
+OVERDUE, WRITTEN OFF; "planned" before the loan is paid out), payments, arrears and payoff,
+and for a written-off loan what was written off and recovered; actions approve, disburse,
+record or reverse a repayment, propose a write-off, record a recovery, reschedule. Every action
+states what it will do and to whom, asks, and then shows the resulting balance."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, ClassVar
 
-import sqlalchemy as sa
 from rich.table import Table
 from rich.text import Text
 from sqlalchemy.orm import Session
@@ -21,64 +19,27 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Static
 
-from ledger.accounts import AccountRole
 from ledger.actor import SecondPersonRequired
-from ledger.db.tables import core_table
 from ledger.money import Money
 from tui.dialogs import ConfirmDialog, EntryDialog, EntryField
 from tui.dialogs.checks import amount_check, date_check, parse_date, required, whole_number
 from tui.screens.base import PageScreen
-from tui.screens.data.loans import InstallmentLine, LoanPage, loan_page
+from tui.screens.data.loans import (
+    LoanPage,
+    WriteOffFacts,
+    installment_state,
+    loan_page,
+    write_off_facts,
+)
 from tui.widgets.cells import amount
 
-__all__ = ["LoanScreen", "WriteOffFacts", "installment_state", "write_off_facts"]
+__all__ = ["LoanScreen"]
 
 # action -> loan statuses it applies to (others are hidden from the footer)
 _WHEN = {"approve": ("applied",), "disburse": ("approved",), "repay": ("active",),
          "reverse": ("active", "closed"), "write_off": ("active",),
          "recover": ("written_off",), "reschedule": ("active",)}
 
-
-
-
-@dataclass(frozen=True, slots=True)
-class WriteOffFacts:
-    """What was written off on a loan and what has been recovered since, from the journal."""
-
-    written_off: Money
-    recovered: Money
-
-
-def write_off_facts(session: sa.orm.Session, page: LoanPage) -> WriteOffFacts | None:
-    """The written-off and recovered amounts of a written-off loan (None for other loans):
-    read from the postings to the loan-loss and recoveries accounts, as the journal has them."""
-    if page.status != "written_off":
-        return None
-    post, acct = core_table("posting"), core_table("account")
-    sums = dict(session.execute(
-        sa.select(acct.c.role, sa.func.sum(post.c.amount_minor))
-        .join(acct, acct.c.id == post.c.account_id)
-        .where(post.c.loan_id == page.id, acct.c.role.in_(
-            (AccountRole.LOAN_LOSS_EXPENSE.value, AccountRole.RECOVERIES_INCOME.value)))
-        .group_by(acct.c.role)).all())
-    cur = page.principal.currency
-    return WriteOffFacts(
-        Money.from_minor(int(sums.get(AccountRole.LOAN_LOSS_EXPENSE.value) or 0), cur),
-        # recoveries are credits to income, so negative in the journal
-        Money.from_minor(-int(sums.get(AccountRole.RECOVERIES_INCOME.value) or 0), cur))
-
-
-def installment_state(page: LoanPage, line: InstallmentLine) -> str:
-    """What the schedule says of an installment, given the loan's status: on a written-off
-    loan whatever was unpaid is WRITTEN OFF (no longer overdue); an installment settled for
-    less than was due (interest not charged after an early payoff) is waived."""
-    if line.outstanding and page.status == "written_off":
-        return "WRITTEN OFF"
-    if line.outstanding and page.status == "closed":
-        return "waived"
-    if not line.outstanding and line.paid < line.due:
-        return "waived"
-    return line.state
 
 
 class LoanScreen(PageScreen):
@@ -199,6 +160,8 @@ class LoanScreen(PageScreen):
         elif p.status in ("applied", "approved"):
             head.add_row("Next", "a approves the application" if p.status == "applied" else
                          "d disburses it; its schedule starts then")
+            head.add_row("Schedule", Text(f"planned, as if paid out on {p.planned_from}; "
+                                          "fixed when it is disbursed", style="italic"))
         self.query_one("#loan-head", Static).update(head)
         schedule = self.query_one("#loan-schedule", DataTable)
         schedule.clear()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import ClassVar
 
+from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual import on, work
@@ -39,6 +40,69 @@ FIELDS = (
     ("income", "Household income/month"),
     ("costs", "Living costs/month"),
 )
+
+
+SIDE_BY_SIDE = 100  # columns from which the disclosure stands beside the schedule
+
+
+def _schedule_table(o: LoanOffer) -> Table:
+    """The installments: number, due date, amount and the balance after it, amounts
+    right-aligned; no column wraps or is cut (the widest is a date)."""
+    cur = o.terms.currency
+    sched = Table(box=None, padding=(0, 1), show_edge=False)
+    sched.add_column("#", justify="right", no_wrap=True)
+    sched.add_column("Due", no_wrap=True, min_width=10)
+    sched.add_column("Installment", justify="right", no_wrap=True)
+    sched.add_column("Balance", justify="right", no_wrap=True)
+    for i in o.schedule.installments:
+        sched.add_row(str(i.number), str(i.due_date), str(Money(i.total, cur)),
+                      str(Money(i.balance, cur)))
+    sched.add_row("", Text("Total", style="bold"), Text(str(Money(o.schedule.total, cur)),
+                                                        style="bold"), "")
+    return sched
+
+
+def _disclosure(o: LoanOffer) -> Table:
+    """APR/EIR, compliance warnings, repayment capacity and the informal lenders' cost."""
+    cur = o.terms.currency
+    side = Table.grid()
+    side.add_column(overflow="fold")
+    d = o.disclosure
+    side.add_row(Text(f"APR {percent(d.apr)} %   EIR {percent(d.eir)} %", style="bold"))
+    side.add_row(f"Interest {Money(o.schedule.total_interest, cur)}")
+    for warning in d.warnings:
+        side.add_row(Text(f"⚠ {warning}", style="bold red"))
+    if o.capacity is None:
+        side.add_row(Text("Capacity: type the household's income and costs", style="dim"))
+    else:
+        c = o.capacity
+        index = "—" if c.index is None else f"{c.index * 100:.0f} %"
+        style = {"solvent": "green", "at-risk": "yellow"}.get(c.solvency.value, "red")
+        side.add_row(Text(f"Capacity: {c.solvency.value.upper()} (debt {index} of net "
+                          f"income)", style=f"bold {style}"))
+        side.add_row(f"Can carry {Money(c.installment_capacity, cur)}/month; largest "
+                     f"loan {Money(c.largest_loan, cur)}")
+        if c.missed_months:
+            side.add_row(Text(f"Short in months {', '.join(map(str, c.missed_months))}",
+                              style="red"))
+    side.add_row("")
+    side.add_row(Text("Against the informal lender:", style="bold"))
+    for offer in o.informal:
+        side.add_row(f"{offer.label}: APR {percent(offer.apr)} %, saves "
+                     f"{Money(offer.saving, cur)}")
+    return side
+
+
+def render_offer(o: LoanOffer, width: int) -> RenderableType:
+    """The preview: the schedule with the disclosure beside it from `SIDE_BY_SIDE` columns,
+    below it on a narrower terminal (80 columns)."""
+    if width >= SIDE_BY_SIDE:
+        outer = Table.grid(padding=(0, 3))
+        outer.add_column(no_wrap=True)
+        outer.add_column(ratio=1)
+        outer.add_row(_schedule_table(o), _disclosure(o))
+        return outer
+    return Group(_schedule_table(o), Text(""), _disclosure(o))
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,44 +235,15 @@ class NewLoanScreen(PageScreen):
         if event.offer is None:
             box.update(Text("The preview appears when every field reads.", style="dim"))
             return
-        box.update(self._render_offer(event.offer))
+        self._show_offer(event.offer)
 
-    def _render_offer(self, o: LoanOffer) -> Table:
-        cur = o.terms.currency
-        outer = Table.grid(padding=(0, 2))
-        sched = Table("#", "Due", "Installment", "Balance", box=None, padding=(0, 1))
-        for c in sched.columns[2:]:
-            c.justify = "right"
-        for i in o.schedule.installments:
-            sched.add_row(str(i.number), str(i.due_date), str(Money(i.total, cur)),
-                          str(Money(i.balance, cur)))
-        sched.add_row("", "Total", str(Money(o.schedule.total, cur)), "")
-        side = Table.grid()
-        d = o.disclosure
-        side.add_row(Text(f"APR {percent(d.apr)} %   EIR {percent(d.eir)} %", style="bold"))
-        side.add_row(f"Interest {Money(o.schedule.total_interest, cur)}")
-        for warning in d.warnings:
-            side.add_row(Text(f"⚠ {warning}", style="bold red"))
-        if o.capacity is None:
-            side.add_row(Text("Capacity: type the household's income and costs", style="dim"))
-        else:
-            c = o.capacity
-            index = "—" if c.index is None else f"{c.index * 100:.0f} %"
-            style = {"solvent": "green", "at-risk": "yellow"}.get(c.solvency.value, "red")
-            side.add_row(Text(f"Capacity: {c.solvency.value.upper()} (debt {index} of net "
-                              f"income)", style=f"bold {style}"))
-            side.add_row(f"Can carry {Money(c.installment_capacity, cur)}/month; largest "
-                         f"loan {Money(c.largest_loan, cur)}")
-            if c.missed_months:
-                side.add_row(Text(f"Short in months {', '.join(map(str, c.missed_months))}",
-                                  style="red"))
-        side.add_row("")
-        side.add_row(Text("Against the informal lender:", style="bold"))
-        for offer in o.informal:
-            side.add_row(f"{offer.label}: APR {percent(offer.apr)} %, saves "
-                         f"{Money(offer.saving, cur)}")
-        outer.add_row(sched, side)
-        return outer
+    def on_resize(self) -> None:
+        if self.offer is not None:  # side by side or stacked: it depends on the width
+            self._show_offer(self.offer)
+
+    def _show_offer(self, offer: LoanOffer) -> None:
+        box = self.query_one("#new-loan-preview", Static)
+        box.update(render_offer(offer, box.size.width or self.size.width))
 
     def action_save(self) -> None:
         self._save_flow()

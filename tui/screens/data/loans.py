@@ -8,21 +8,29 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ledger.accounts import AccountRole
 from ledger.allocation import payoff_amount
 from ledger.arrears import Arrears, arrears_as_of
-from ledger.db.tables import core_table
-from ledger.money import Money, get_currency
-from ledger.services.loan_book import get_loan, load_state
+from ledger.db.tables import Loan, core_table
+from ledger.money import Currency, Money, get_currency
+from ledger.schedule import build_schedule
+from ledger.services.loan_book import get_loan, load_state, loan_terms
 from ledger.services.writeoffs import recoverable
 
 __all__ = [
+    "PLANNED",
     "InstallmentLine",
     "LoanPage",
     "PaymentLine",
+    "WriteOffFacts",
+    "installment_state",
     "loan_count",
     "loan_page",
     "loan_rows",
+    "write_off_facts",
 ]
+
+PLANNED = "planned"  # the state of each installment of a loan not yet paid out
 
 
 def _filtered(query: sa.Select, status: str | None) -> sa.Select:  # type: ignore[type-arg]
@@ -99,6 +107,7 @@ class LoanPage:
     outstanding: Money
     payoff: Money
     recoverable: Money | None
+    planned_from: date | None = None  # not yet paid out: the schedule if disbursed that day
 
 
 def _state(due_date: date, outstanding: Money, paid_on_time: bool, as_of: date) -> str:
@@ -107,6 +116,18 @@ def _state(due_date: date, outstanding: Money, paid_on_time: bool, as_of: date) 
     if due_date < as_of:
         return "OVERDUE"
     return "due" if due_date.year == as_of.year and due_date.month == as_of.month else ""
+
+
+def _planned(loan: Loan, cur: Currency, as_of: date) -> tuple[date, tuple[InstallmentLine, ...]]:
+    """The schedule an applied or approved loan would have if paid out on `as_of` (or on the
+    day it was applied for, when that is later): the schedule engine's, as the disbursement
+    will store it."""
+    start = max(as_of, loan.applied_on)
+    schedule = build_schedule(loan_terms(loan, disbursed_on=start))
+    lines = tuple(InstallmentLine(i.number, i.due_date, Money(i.total, cur), Money.zero(cur),
+                                  Money(i.total, cur), PLANNED)
+                  for i in schedule.installments)
+    return start, lines
 
 
 def loan_page(session: Session, *, loan_id: int, as_of: date) -> LoanPage:
@@ -118,7 +139,10 @@ def loan_page(session: Session, *, loan_id: int, as_of: date) -> LoanPage:
     money = lambda d: Money(d, cur)  # noqa: E731
     installments: tuple[InstallmentLine, ...] = ()
     arrears, outstanding, payoff = None, Money.zero(cur), Money.zero(cur)
-    if loan.status in ("active", "closed", "written_off"):
+    planned_from = None
+    if loan.status in ("applied", "approved"):
+        planned_from, installments = _planned(loan, cur, as_of)
+    elif loan.status in ("active", "closed", "written_off"):
         state = load_state(session, loan)
         installments = tuple(
             InstallmentLine(i.number, i.due_date, money(i.due.parts.total), money(i.paid.total),
@@ -149,4 +173,46 @@ def loan_page(session: Session, *, loan_id: int, as_of: date) -> LoanPage:
         disbursed_on=loan.disbursed_on, renegotiated=loan.renegotiated,
         installments=installments, payments=pays, arrears=arrears, outstanding=outstanding,
         payoff=payoff,
-        recoverable=recoverable(session, loan) if loan.status == "written_off" else None)
+        recoverable=recoverable(session, loan) if loan.status == "written_off" else None,
+        planned_from=planned_from)
+
+
+@dataclass(frozen=True, slots=True)
+class WriteOffFacts:
+    """What was written off on a loan and what has been recovered since, from the journal."""
+
+    written_off: Money
+    recovered: Money
+
+
+def write_off_facts(session: Session, page: LoanPage) -> WriteOffFacts | None:
+    """The written-off and recovered amounts of a written-off loan (None for other loans):
+    read from the postings to the loan-loss and recoveries accounts, as the journal has them."""
+    if page.status != "written_off":
+        return None
+    post, acct = core_table("posting"), core_table("account")
+    sums = dict(session.execute(
+        sa.select(acct.c.role, sa.func.sum(post.c.amount_minor))
+        .join(acct, acct.c.id == post.c.account_id)
+        .where(post.c.loan_id == page.id, acct.c.role.in_(
+            (AccountRole.LOAN_LOSS_EXPENSE.value, AccountRole.RECOVERIES_INCOME.value)))
+        .group_by(acct.c.role)).all())
+    cur = page.principal.currency
+    return WriteOffFacts(
+        Money.from_minor(int(sums.get(AccountRole.LOAN_LOSS_EXPENSE.value) or 0), cur),
+        # recoveries are credits to income, so negative in the journal
+        Money.from_minor(-int(sums.get(AccountRole.RECOVERIES_INCOME.value) or 0), cur))
+
+
+def installment_state(page: LoanPage, line: InstallmentLine) -> str:
+    """What the schedule says of an installment, given the loan's status: on a written-off
+    loan whatever was unpaid is WRITTEN OFF (no longer overdue); an installment settled for
+    less than was due (interest not charged after an early payoff) is waived."""
+    if line.outstanding and page.status == "written_off":
+        return "WRITTEN OFF"
+    if line.outstanding and page.status == "closed":
+        return "waived"
+    if not line.outstanding and line.paid < line.due:
+        return "waived"
+    return line.state
+
