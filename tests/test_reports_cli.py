@@ -249,3 +249,21 @@ def test_a_treasurer_sees_only_her_villages(scenario_url: str) -> None:
     assert code == 0 and len(json.loads(out)["rows"]) == 2
     code, _, err = fsf(scenario_url, "reserve", "set", "current", "1", user="tess")
     assert code == 3 and "administrator" in err
+
+
+def test_reports_on_a_demo_ledger_default_to_its_own_day(sqlite_url: str) -> None:
+    from ledger.services.setup import set_fact
+
+    refs = _built(sqlite_url, build_scenario)
+    engine = make_engine(sqlite_url)
+    with Session(engine) as session:
+        set_fact(session, "demo", "true")
+        set_fact(session, "demo_as_of", "2009-05-31")
+        session.commit()
+    engine.dispose()
+    env = {"FSF_PASSWORD": PASSWORD, "FSF_TODAY": ""}
+    for args in (["report", "portfolio", "--json"], ["report", "loan", refs["loan"], "--json"]):
+        result = CliRunner().invoke(build_app(), ["--db", sqlite_url, "--user", "admin", *args],
+                                    env=env)
+        assert result.exit_code == 0, result.stderr
+        assert json.loads(result.stdout)["as_of"] == "2009-05-31"

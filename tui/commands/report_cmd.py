@@ -38,6 +38,16 @@ def _day(command: str, option: str, text: str | None, default: date) -> date:
         fail(command, exc)
 
 
+def _as_of(ctx: typer.Context, command: str, text: str | None) -> date:
+    """--as-of, or the ledger's today (a demo ledger's own day), read from the ledger."""
+    if text is not None:
+        return _day(command, "--as-of", text, date.min)
+    cli: Cli = get_cli(ctx)
+    with ledger_session(cli, command):
+        pass  # opening the ledger settles `cli.today` (see `ledger_today`)
+    return cli.today
+
+
 def _report(ctx: typer.Context, command: str, make: Callable[[Any, Any], T]) -> T:
     """Open the ledger, find who acts, and run one report function (refusals → one line)."""
     cli: Cli = get_cli(ctx)
@@ -201,7 +211,7 @@ def register(app: typer.Typer) -> None:
     @group.command("loan")
     def loan(ctx: typer.Context, ref: str, as_of: AsOf = None, as_json: AsJson = False) -> None:
         """One loan's status: outstanding, interest due, overdue, next due, payoff."""
-        day = _day("report loan", "--as-of", as_of, get_cli(ctx).today)
+        day = _as_of(ctx, "report loan", as_of)
         s = _report(ctx, "report loan", lambda ses, who: rp.loan_status(
             ses, actor=who, loan_id=rp.loan_id_for(ses, ref), as_of=day))
         _emit(as_json, js.loan_status_json(s), lambda: loan_text(s))
@@ -210,7 +220,7 @@ def register(app: typer.Typer) -> None:
     def family(ctx: typer.Context, ref: str, as_of: AsOf = None,
                as_json: AsJson = False) -> None:
         """A family's statement: every loan, installment and payment, with balances."""
-        day = _day("report family", "--as-of", as_of, get_cli(ctx).today)
+        day = _as_of(ctx, "report family", as_of)
         s = _report(ctx, "report family", lambda ses, who: rp.family_statement(
             ses, actor=who, family_id=rp.family_id_for(ses, ref), as_of=day))
         _emit(as_json, js.family_json(s), lambda: family_text(s))
@@ -222,7 +232,7 @@ def register(app: typer.Typer) -> None:
                                                "than 30.")] = ">=",
                   as_json: AsJson = False) -> None:
         """Portfolio quality: PAR1/30/90, ageing buckets, repayment and write-off rates."""
-        day = _day("report portfolio", "--as-of", as_of, get_cli(ctx).today)
+        day = _as_of(ctx, "report portfolio", as_of)
         begin = _day("report portfolio", "--from", start, day.replace(day=1))
         if boundary not in (">=", ">"):
             fail("report portfolio", CliError("--par-boundary",
@@ -237,7 +247,7 @@ def register(app: typer.Typer) -> None:
     @group.command("reserve")
     def reserve(ctx: typer.Context, as_of: AsOf = None, as_json: AsJson = False) -> None:
         """The loan-loss reserve required per ageing bucket and in total."""
-        day = _day("report reserve", "--as-of", as_of, get_cli(ctx).today)
+        day = _as_of(ctx, "report reserve", as_of)
         r = _report(ctx, "report reserve",
                     lambda ses, who: rp.loan_loss_reserve(ses, actor=who, as_of=day))
         _emit(as_json, js.reserve_json(r), lambda: reserve_text(r))
@@ -247,7 +257,7 @@ def register(app: typer.Typer) -> None:
              code: Annotated[str, Opt("--fund", help="Fund code.")] = "RIEL",
              as_json: AsJson = False) -> None:
         """The fund position: capital, cash, portfolio, income, grants, losses, erosion."""
-        day = _day("report fund", "--as-of", as_of, get_cli(ctx).today)
+        day = _as_of(ctx, "report fund", as_of)
         f = _report(ctx, "report fund", lambda ses, who: rp.fund_position(
             ses, actor=who, as_of=day, fund_code=code))
         _emit(as_json, js.fund_json(f), lambda: fund_text(f))
@@ -258,7 +268,7 @@ def register(app: typer.Typer) -> None:
                      rp.SORT_COLUMNS) + " (figures largest first).")] = "code",
                  as_json: AsJson = False) -> None:
         """Per village: families, loans, disbursed, outstanding, overdue, PAR30, on time."""
-        day = _day("report villages", "--as-of", as_of, get_cli(ctx).today)
+        day = _as_of(ctx, "report villages", as_of)
         begin = _day("report villages", "--from", start, day.replace(day=1))
         if sort not in rp.SORT_COLUMNS:
             fail("report villages", CliError("--sort", f"{sort!r} is not one of: "
@@ -280,7 +290,7 @@ def register(app: typer.Typer) -> None:
     @group.command("register")
     def loan_register(ctx: typer.Context, as_of: AsOf = None, as_json: AsJson = False) -> None:
         """Every disbursed loan with its terms, position, ageing and status."""
-        day = _day("report register", "--as-of", as_of, get_cli(ctx).today)
+        day = _as_of(ctx, "report register", as_of)
         rows = _report(ctx, "report register",
                        lambda ses, who: rp.loan_register(ses, actor=who, as_of=day))
         _emit(as_json, js.register_json(rows, day), lambda: register_text(rows))
