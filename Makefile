@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench bench-smoke clean
+.PHONY: run test lint typecheck pytest bench bench-national bench-smoke clean
 
 $(BIN)/python:
 	$(PY) -m venv $(VENV)
@@ -33,10 +33,22 @@ pytest: $(STAMP)
 test: lint typecheck pytest
 
 # The suite at 10,000 loans on SQLite and PostgreSQL; writes bench/RESULTS.md.
+# Options: make bench BENCH_ARGS="--runs 5 --only spreadsheets,app" (see bench/README.md).
 bench: $(STAMP)
-	$(BIN)/python -m bench --loans 10000 --db both --out bench/RESULTS.md
+	$(BIN)/python -m bench --loans 10000 --db both --out bench/RESULTS.md $(BENCH_ARGS)
 
-# A tiny run of every benchmark (no timing asserted); `make test` runs it too.
+# The national-scale ledger (1,000,000 loans, about an hour) is built once into
+# NATIONAL_LEDGER, then the suite runs on a copy of it.
+NATIONAL_LEDGER ?= .bench/national.sqlite
+NATIONAL_LOANS ?= 1000000
+bench-national: $(STAMP)
+	test -f $(NATIONAL_LEDGER) || $(BIN)/python -m bench --loans $(NATIONAL_LOANS) \
+		--generate-only $(NATIONAL_LEDGER)
+	$(BIN)/python -m bench --ledger $(NATIONAL_LEDGER) --out bench/RESULTS-national.md \
+		$(BENCH_ARGS)
+
+# A tiny run of every benchmark (no timing asserted; any benchmark's error fails it);
+# `make test` runs it too.
 bench-smoke: $(STAMP)
 	$(BIN)/python -m pytest -q tests/test_bench_smoke.py
 

@@ -15,7 +15,8 @@ __all__ = ["Row", "median_seconds", "percentile", "timed"]
 class Row:
     """One benchmark line: the operation's time, its baseline's, and its target in words.
 
-    `met` is None when the target is not a time or ratio this run can judge."""
+    `met` is None when the target is not a time or ratio this run can judge; `shown`, when
+    set, is what the time column shows instead (a peak memory, for instance)."""
 
     group: str
     name: str
@@ -25,6 +26,7 @@ class Row:
     target: str
     met: bool | None
     note: str = ""
+    shown: str = ""
 
     @property
     def ratio(self) -> float | None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
@@ -73,6 +73,7 @@ class Table:
     parts: list[tuple[str, int]] = field(default_factory=list)  # (sheet name, data rows)
     _sheet: Any = None
     _row: int = 0
+    _plain: tuple[Any, ...] = ()  # per column, the format of its plain numbers (or None)
 
     @property
     def header_row(self) -> int:
@@ -92,6 +93,8 @@ class Table:
         self._sheet = self.book.raw.add_worksheet(name)
         self.parts.append((name, 0))
         ws = self._sheet
+        self._plain = tuple(self.book.fmt(c.num_format) if c.num_format else None
+                            for c in self.columns)
         for index, col in enumerate(self.columns):
             ws.set_column(index, index, col.width)
         for r, line in enumerate(self.preamble):
@@ -124,9 +127,10 @@ class Table:
         """Write one data row, starting a continuation sheet at the row limit."""
         if self._sheet is None or self._row >= self.limit:
             self._open()
-        ws, row = self._sheet, self._row
+        ws, row, put, plain = self._sheet, self._row, self.book.put, self._plain
         for c, value in enumerate(values):
-            self.book.write(ws, row, c, value, num_format=self.columns[c].num_format)
+            if value is not None:
+                put(ws, row, c, value, plain[c])
         name, count = self.parts[-1]
         self.parts[-1] = (name, count + 1)
         self._row += 1
@@ -167,6 +171,11 @@ def _escape(text: str) -> str:
     return text.replace("&", "&&")
 
 
+def _format_text(cell_format: Any) -> str | None:
+    """The number format text a workbook format object was made from."""
+    return None if cell_format is None else cell_format.num_format or None
+
+
 def _naive_utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC).replace(tzinfo=None) if moment.tzinfo else moment
 
@@ -192,6 +201,8 @@ class Workbook:
         self.cache_results = cache_results
         self.written = 0
         self._formats: dict[tuple[str | None, bool, bool], Any] = {}
+        self._amount_formats: dict[str, Any] = {}
+        self._date = self.fmt(DATE_FORMAT)
 
     def fmt(self, num_format: str | None = None, *, bold: bool = False,
             wrap: bool = False) -> Any:
@@ -219,6 +230,27 @@ class Workbook:
             raise ValueError(f"sheet title {title!r} leaves no room for a continuation number")
         return Table(self, title, tuple(columns), tuple(tuple(r) for r in preamble),
                      print_setup, self.max_rows if split else EXCEL_MAX_ROWS)
+
+    def put(self, ws: Any, row: int, col: int, value: Cell, plain: Any) -> None:
+        """Write one data cell, `plain` being the format of a plain number in its column: the
+        common types by exact class first (this runs once per cell of the export), anything
+        else through `write`."""
+        kind = value.__class__
+        if kind is str:
+            ws.write_string(row, col, value)  # never a formula, number or link
+        elif kind is Amount:
+            amount = cast(Amount, value)
+            fmt = self._amount_formats.get(amount.currency)
+            if fmt is None:
+                fmt = self._amount_formats[amount.currency] = self.fmt(
+                    number_format(amount.currency))
+            ws.write_number(row, col, amount.value, fmt)
+        elif kind is int or kind is Decimal:
+            ws.write_number(row, col, value, plain)
+        elif kind is date:
+            ws.write_datetime(row, col, value, self._date)
+        elif value is not None:
+            self.write(ws, row, col, value, num_format=_format_text(plain))
 
     def write(self, ws: Any, row: int, col: int, value: Cell, *, num_format: str | None = None,
               bold: bool = False) -> None:

@@ -15,6 +15,7 @@ import math
 import re
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from imports.problems import CellError
@@ -34,6 +35,9 @@ _KHMER_DIGITS = str.maketrans("០១២៣៤៥៦៧៨៩", "0123456789")
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
 MAX_TEXT = 200
+_WHOLE_LIMIT = 10.0**15  # amounts from here up are refused as far too large
+# Control characters other than tab, line feed and carriage return.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def shown(value: Any) -> str:
@@ -66,9 +70,19 @@ def _number_text(value: Any) -> str | Decimal:
     raise CellError(f"{value!r} is not a number")
 
 
+@lru_cache(maxsize=4096)
+def _whole(units: int, currency: Currency) -> Money:
+    """A whole amount; Money is immutable and a file repeats its amounts, so one object each."""
+    return Money.from_minor(units * 10 ** currency.digits, currency)
+
+
 def as_amount(value: Any, currency: Currency | str) -> Money:
     """An exact, non-negative amount in `currency`: 150000, 150,000, '150 000 ៛', ១៥០,០០០."""
     cur = get_currency(currency)
+    if value.__class__ is float and value.is_integer() and 0 < value < _WHOLE_LIMIT:
+        # The common workbook cell, a whole number: exactly what the general path below
+        # gives for it (a double below 2**53 is a whole number exactly), without the text.
+        return _whole(int(value), cur)
     raw = _number_text(value)
     try:
         if isinstance(raw, Decimal):
@@ -149,9 +163,11 @@ def as_date(value: Any) -> date:
 
 def as_text(value: Any, *, max_length: int = MAX_TEXT) -> str:
     """Text as typed (Khmer welcome), stripped; a number cell becomes its digits."""
-    if isinstance(value, bool):
+    if value.__class__ is str:  # most cells: `shown` of text is the text itself
+        text = value
+    elif isinstance(value, bool):
         raise CellError(f"{value} is TRUE/FALSE, not text")
-    if isinstance(value, float):
+    elif isinstance(value, float):
         if not math.isfinite(value):
             raise CellError(f"{value} is not text")
         text = shown(value)
@@ -160,7 +176,7 @@ def as_text(value: Any, *, max_length: int = MAX_TEXT) -> str:
     else:
         raise CellError(f"{value!r} is not text")
     text = text.strip()
-    if any(ord(ch) < 32 and ch not in "\t\n\r" for ch in text):
+    if _CONTROL.search(text):
         raise CellError(f"{text!r} holds control characters")
     if len(text) > max_length:
         raise CellError(f"is {len(text)} characters long; at most {max_length}")

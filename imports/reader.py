@@ -82,11 +82,16 @@ def _table(name: str, grid: list[list[Any]], problems: list[Problem]) -> Sheet:
         return p
 
     problems = [named(p) for p in problems]
+    width = len(headers)
+    pad = (None,) * width
     rows = []
     for number, cells in enumerate(grid[1:], start=2):
-        values = tuple(None if _blank(v) else v for v in cells[:len(headers)])
-        if any(v is not None for v in values):
-            rows.append((number, values + (None,) * (len(headers) - len(values))))
+        # Inline rather than through _blank(): this runs once per cell of the file.
+        values = tuple([None if v is None or (isinstance(v, str) and (not v or v.isspace()))
+                        else v for v in cells[:width]])
+        if values.count(None) != len(values):
+            rows.append((number, values + pad[len(values):] if len(values) < width
+                         else values))
     return Sheet(name, tuple(headers), tuple(rows), tuple(problems))
 
 
@@ -180,8 +185,22 @@ def _choose(sheets: list[tuple[str, str]], kind: str, name: str) -> tuple[str, s
                       f"sheet that holds the {kind}")
 
 
+def _formula_xml(book: zipfile.ZipFile, target: str) -> bytes:
+    """The sheet's XML when it may hold a formula cell, else b"": streamed and searched a
+    megabyte at a time, so a sheet of plain values is never held whole in memory."""
+    tail = b""
+    with book.open(target) as sheet:
+        while block := sheet.read(1 << 20):
+            chunk = tail + block
+            # `<f` or a prefixed `<x:f`: cheap byte searches first, the regex only on a hit.
+            if (b"<f" in chunk or b":f" in chunk) and _FORMULA.search(chunk):
+                return book.read(target)
+            tail = chunk[-32:]
+    return b""
+
+
 def _formula_problems(xml: bytes) -> list[Problem]:
-    if not _FORMULA.search(xml):
+    if not xml or not _FORMULA.search(xml):
         return []
     out = []
     for _, elem in ElementTree.iterparse(io.BytesIO(xml)):
@@ -214,7 +233,7 @@ def _read_xlsx(path: Path, kind: str) -> Sheet:
                 raise FileRefused(f"{path.name} unpacks to more than "
                                   f"{MAX_UNZIPPED_BYTES // 1024 // 1024} MB: split it")
             name, target = _choose(_sheet_targets(book), kind, path.name)
-            xml = book.read(target) if target in names else b""
+            xml = _formula_xml(book, target) if target in names else b""
     except (zipfile.BadZipFile, ElementTree.ParseError, KeyError) as exc:
         raise FileRefused(f"{path.name} is damaged and cannot be read as a workbook: "
                           f"{exc}") from exc
