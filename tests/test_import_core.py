@@ -103,3 +103,25 @@ def test_a_changed_row_is_a_conflict_never_an_overwrite(session: Session, tmp_pa
     assert values[0][:3] == ["status", "message", "family_ref"]
     assert values[1][0] == "unchanged" and values[2][0] == "error"
     assert "head_name" in values[2][1]
+
+
+def test_an_early_payment_that_would_push_a_recorded_one_above_the_payoff_is_refused(
+        session: Session, tmp_path: Path) -> None:
+    from ledger.services.repayments import payoff_quote
+
+    villages = empty_ledger(session)
+    _import(session, "families", write_xlsx(tmp_path / "f.xlsx", FAMILY_HEADERS,
+                                            families_rows(villages, 1)))
+    _import(session, "loans", write_csv(tmp_path / "l.csv", LOAN_HEADERS, [
+        ["L1", "F001", "FSF", 150000, 10, "2008-03-15"]]))
+    owed = payoff_quote(session, actor=ACTOR, loan_id=1, as_of=date(2008, 6, 10)).amount
+    _import(session, "repayments", write_csv(tmp_path / "p.csv", PAYMENT_HEADERS, [
+        ["P2", "L1", "2008-06-10", str(int(owed) - 1000)]]))
+    before = counts(session)
+    early = write_csv(tmp_path / "early.csv", PAYMENT_HEADERS, [
+        ["P0", "L1", "2008-05-01", "20,000"]])
+    preview = validate("repayments", early, session=session, actor=ACTOR, today=TODAY)
+    (problem,) = preview.problems
+    assert (problem.row, problem.column) == (2, "paid_on")
+    assert "later payments already recorded" in problem.message
+    assert counts(session) == before
