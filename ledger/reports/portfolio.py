@@ -10,7 +10,7 @@ and closed loans have left the portfolio (written-off ones count in the write-of
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import sqlalchemy as sa
@@ -20,9 +20,10 @@ from ledger.actor import Actor, Permission
 from ledger.db.tables import core_table
 from ledger.money import Money, get_currency
 from ledger.reports.ageing import BUCKETS, Boundary, bucket_expr, in_portfolio, par_expr
+from ledger.reports.period import period_params, period_rows, scoped_period_rows
 from ledger.reports.positions import positions
-from ledger.reports.rates import cumulative_terms, on_time_rows
-from ledger.reports.scope import Ratio, loan_filters, minor, money, ratio
+from ledger.reports.rates import cumulative_terms
+from ledger.reports.scope import Ratio, loan_filters, minor, money, planned_for_reports, ratio
 
 __all__ = [
     "PAR_THRESHOLDS",
@@ -98,42 +99,60 @@ class PortfolioQuality:
     write_off_ratio: Ratio
 
 
-def portfolio_totals(session: Session, *, as_of: date, where: list[sa.ColumnElement[bool]],
-                     currency: str, par_boundary: Boundary = ">=") -> PortfolioTotals:
-    """One aggregation over `positions`: buckets and PAR of the loans in the portfolio, and the
-    cumulative repayment terms of every loan disbursed by the day."""
+def _aggregate(session: Session, pos: sa.Subquery, *, as_of: date, currency: str,
+               par_boundary: Boundary, params: dict[str, Any] | None = None
+               ) -> tuple[PortfolioTotals, int, int, int]:
+    """Buckets, PAR and cumulative terms from one GROUP BY over `period_rows`, with the
+    period's opening gross, amount fallen due and amount paid on time (minor units)."""
     cur = get_currency(currency)
-    pos = positions(as_of, where)
-    inside = in_portfolio(pos, as_of)
+    inside = pos.c.inside == 1
     label = sa.case((inside, bucket_expr(pos, as_of)), else_="")
     value = pos.c.outstanding_principal
     received, fell = cumulative_terms(pos)
-    cols: list[Any] = [label.label("bucket"), sa.func.count().label("loans"),
-                       sa.func.sum(value).label("value"),
-                       sa.func.sum(received).label("received"), sa.func.sum(fell).label("fell"),
-                       sa.func.sum(sa.case((pos.c.version > 1, 1), else_=0)).label("reneg"),
-                       sa.func.sum(sa.case((pos.c.version > 1, value), else_=0)).label("reneg_v")]
+    now_in = pos.c.now_in == 1
+    reneg = sa.and_(inside, pos.c.version > 1)
+    cols: list[Any] = [label.label("bucket"), sa.func.sum(pos.c.inside).label("loans"),
+                       sa.func.sum(sa.case((inside, value), else_=0)).label("value"),
+                       sa.func.sum(sa.case((now_in, received), else_=0)).label("received"),
+                       sa.func.sum(sa.case((now_in, fell), else_=0)).label("fell"),
+                       sa.func.sum(sa.case((reneg, 1), else_=0)).label("reneg"),
+                       sa.func.sum(sa.case((reneg, value), else_=0)).label("reneg_v"),
+                       sa.func.sum(sa.case((pos.c.open_in == 1, pos.c.opening_principal),
+                                           else_=0)).label("opening"),
+                       sa.func.sum(pos.c.due_in_period).label("due"),
+                       sa.func.sum(pos.c.on_time).label("on_time")]
     for t in PAR_THRESHOLDS:
-        at_risk = par_expr(pos, as_of, t, par_boundary)
+        at_risk = sa.and_(inside, par_expr(pos, as_of, t, par_boundary))
         cols += [sa.func.sum(sa.case((at_risk, 1), else_=0)).label(f"n{t}"),
                  sa.func.sum(sa.case((at_risk, value), else_=0)).label(f"v{t}")]
-    rows = {r.bucket: r for r in session.execute(sa.select(*cols).group_by(label)).all()}
-    inside_rows = [r for b, r in rows.items() if b]
-    gross = sum(minor(r.value) for r in inside_rows)
+    with planned_for_reports(session):
+        rows = {r.bucket: r for r in session.execute(sa.select(*cols).group_by(label),
+                                                     params or {}).all()}
+
+    def total(name: str) -> int:
+        return sum(minor(getattr(r, name)) for r in rows.values())
+
+    gross = total("value")
     buckets = tuple(BucketLine(b.value, minor(rows[b.value].loans) if b.value in rows else 0,
                                money(rows[b.value].value if b.value in rows else 0, cur))
                     for b in BUCKETS)
-    par = tuple(ParLine(t, sum(minor(getattr(r, f"n{t}")) for r in inside_rows),
-                        money(sum(minor(getattr(r, f"v{t}")) for r in inside_rows), cur),
-                        ratio(sum(minor(getattr(r, f"v{t}")) for r in inside_rows), gross))
+    par = tuple(ParLine(t, total(f"n{t}"), money(total(f"v{t}"), cur),
+                        ratio(total(f"v{t}"), gross))
                 for t in PAR_THRESHOLDS)
-    return PortfolioTotals(
-        buckets=buckets, par=par, gross=money(gross, cur),
-        loans=sum(minor(r.loans) for r in inside_rows),
-        renegotiated_loans=sum(minor(r.reneg) for r in inside_rows),
-        renegotiated_value=money(sum(minor(r.reneg_v) for r in inside_rows), cur),
-        received=money(sum(minor(r.received) for r in rows.values()), cur),
-        fallen_due=money(sum(minor(r.fell) for r in rows.values()), cur))
+    totals = PortfolioTotals(
+        buckets=buckets, par=par, gross=money(gross, cur), loans=total("loans"),
+        renegotiated_loans=total("reneg"), renegotiated_value=money(total("reneg_v"), cur),
+        received=money(total("received"), cur), fallen_due=money(total("fell"), cur))
+    return totals, total("opening"), total("due"), total("on_time")
+
+
+def portfolio_totals(session: Session, *, as_of: date, where: list[sa.ColumnElement[bool]],
+                     currency: str, par_boundary: Boundary = ">=") -> PortfolioTotals:
+    """Buckets and PAR of the loans in the portfolio on `as_of`, and the cumulative repayment
+    terms of every loan disbursed by the day: one aggregation over `period_rows`."""
+    pos = period_rows(as_of=as_of, start=as_of, where=where)
+    return _aggregate(session, pos, as_of=as_of, currency=currency,
+                      par_boundary=par_boundary)[0]
 
 
 def gross_portfolio(session: Session, *, as_of: date, where: list[sa.ColumnElement[bool]],
@@ -177,13 +196,12 @@ def portfolio_quality(session: Session, *, actor: Actor, as_of: date,
     if start > as_of:
         raise ValueError(f"the period starts on {start}, after {as_of}")
     where = loan_filters(actor, currency=cur.code)
-    totals = portfolio_totals(session, as_of=as_of, where=where, currency=cur.code,
-                              par_boundary=par_boundary)
-    rows = on_time_rows(start, as_of, where)
-    due, on_time = session.execute(
-        sa.select(sa.func.sum(rows.c.tot), sa.func.sum(rows.c.on_time))).one()
-    opening = gross_portfolio(session, as_of=start - timedelta(days=1), where=where,
-                              currency=cur.code)
+    # One pass gives the day's portfolio, the opening gross and the period's on-time terms.
+    pos = scoped_period_rows(currency=cur.code, villages=actor.villages)
+    totals, opening_minor, due, on_time = _aggregate(
+        session, pos, as_of=as_of, currency=cur.code, par_boundary=par_boundary,
+        params=period_params(as_of, start))
+    opening = money(opening_minor, cur)
     average = (opening.amount + totals.gross.amount) / 2
     written, written_loans = _written_off(session, start, as_of, where, cur.code)
     return PortfolioQuality(

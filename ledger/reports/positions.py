@@ -21,7 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from ledger.db.tables import core_table
-from ledger.reports.scope import clamp
+from ledger.reports.scope import clamp, sqlite_hint
 
 __all__ = ["BIG", "in_force", "installments", "paid_to_schedule", "positions"]
 
@@ -82,9 +82,11 @@ def installments(f: sa.CTE, paid: sa.CTE, as_of: date, *, detail: bool = False
     if detail:
         cols += [sa.func.sum(si.c.interest_minor).over(**window).label("ci"),
                  sa.func.sum(pf).over(**window).label("cpf")]
+    # Without the IN, SQLite scans every installment of the ledger for one loan or village.
     return (sa.select(*cols)
             .select_from(f.join(si, si.c.schedule_id == f.c.schedule_id)
                          .outerjoin(paid, paid.c.loan_id == f.c.loan_id))
+            .where(sqlite_hint(si.c.schedule_id.in_(sa.select(f.c.schedule_id))))
             .subquery("inst"))
 
 

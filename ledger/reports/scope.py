@@ -7,13 +7,18 @@ here; ratios are exact `Decimal` fractions (None when nothing was due).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.visitors import InternalTraversal
 
 from ledger.actor import Actor
 from ledger.db.tables import core_table
@@ -26,7 +31,10 @@ __all__ = [
     "minor",
     "money",
     "month_bounds",
+    "planned_for_reports",
     "ratio",
+    "scope_filters",
+    "sqlite_hint",
     "village_filter",
 ]
 
@@ -84,17 +92,26 @@ def loan_filters(actor: Actor, *, currency: str | None = None, loan_id: int | No
     """Conditions over the `loan` and `family` tables narrowing a report to what `actor` sees
     and to the loans asked for."""
     ln, fam = core_table("loan"), core_table("family")
-    out: list[sa.ColumnElement[bool]] = []
-    if currency is not None:
-        out.append(ln.c.currency == get_currency(currency).code)
+    out = scope_filters(currency=currency, villages=None)
     if loan_id is not None:
         out.append(ln.c.id == loan_id)
     if family_id is not None:
         out.append(ln.c.family_id == family_id)
     if village_ids is not None:
         out.append(fam.c.village_id.in_(sorted(village_ids)))
-    if actor.villages is not None:
-        out.append(village_filter(fam.c.village_id, actor.villages))
+    return out + scope_filters(currency=None, villages=actor.villages)
+
+
+def scope_filters(*, currency: str | None,
+                  villages: Iterable[str] | None) -> list[sa.ColumnElement[bool]]:
+    """Conditions over `loan` and `family`: loans in `currency`, of families living in the
+    villages with these codes (None: any currency, every village)."""
+    ln, fam = core_table("loan"), core_table("family")
+    out: list[sa.ColumnElement[bool]] = []
+    if currency is not None:
+        out.append(ln.c.currency == get_currency(currency).code)
+    if villages is not None:
+        out.append(village_filter(fam.c.village_id, villages))
     return out
 
 
@@ -107,3 +124,52 @@ def month_bounds(month: str) -> tuple[date, date]:
         raise ValueError(f"{month!r} is not a month (YYYY-MM)") from exc
     nxt = date(year + (mon == 12), mon % 12 + 1, 1)
     return first, date.fromordinal(nxt.toordinal() - 1)
+
+
+@contextmanager
+def planned_for_reports(session: Session) -> Iterator[None]:
+    """Run the enclosed report queries without PostgreSQL's JIT compilation, then restore it.
+
+    The planner's row estimates for CTEs and correlated sums are far off, so their cost passes
+    the JIT thresholds and PostgreSQL spends seconds compiling a query that runs in a fraction
+    of one. Nothing changes on SQLite."""
+    if session.get_bind().dialect.name != "postgresql":
+        yield
+        return
+    before = session.execute(sa.text("SELECT current_setting('jit')")).scalar_one()
+    session.execute(sa.text("SELECT set_config('jit', 'off', true)"))
+    yield
+    # Not in a `finally`: after a failed statement the transaction is aborted, and its end
+    # discards this transaction-local setting anyway.
+    session.execute(sa.text("SELECT set_config('jit', :v, true)"), {"v": before})
+
+
+class _SqliteHint(sa.ColumnElement[bool]):
+    """See `sqlite_hint`."""
+
+    inherit_cache = True
+    # The condition is part of the statement's cache key, as any clause is.
+    _traverse_internals = [  # noqa: RUF012 (SQLAlchemy reads this class attribute)
+        ("condition", InternalTraversal.dp_clauseelement)]
+    # NULL type: rendered as is in a WHERE, without the "= 1" SQLite adds to booleans.
+    type: Any = sa.types.NullType()
+
+    def __init__(self, condition: sa.ColumnElement[bool]) -> None:
+        self.condition = condition
+
+
+@compiles(_SqliteHint)
+def _elsewhere(element: _SqliteHint, compiler: SQLCompiler, **kw: Any) -> str:
+    return "1 = 1"
+
+
+@compiles(_SqliteHint, "sqlite")
+def _on_sqlite(element: _SqliteHint, compiler: SQLCompiler, **kw: Any) -> str:
+    return compiler.process(element.condition, **kw)
+
+
+def sqlite_hint(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[bool]:
+    """A condition the query's joins already imply, written out on SQLite only to steer its
+    planner (e.g. an IN that makes it look a few schedules' installments up by index instead
+    of scanning every installment); PostgreSQL plans better without it and gets `1 = 1`."""
+    return _SqliteHint(condition)

@@ -1,14 +1,16 @@
 """Villages as of a day: families, loans, money lent and owed, PAR30 and the on-time rate per
 village, with district and province subtotals.
 
-Three grouped queries (families, loan positions, installments fallen due in the period) give
-one line per village; subtotals add those lines' numerators and denominators, so a district's
-PAR30 is its PAR30 value over its portfolio, never an average of percentages.
+One statement gives every village line: families, what was lent, and the period's loans from
+`period_rows` (carrying both the day's positions and the installments fallen due in the
+period); subtotals add those lines' numerators and denominators, so a district's PAR30 is its
+PAR30 value over its portfolio, never an average of percentages.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -18,12 +20,19 @@ from sqlalchemy.orm import Session
 
 from ledger.actor import Actor, Permission
 from ledger.db.tables import core_table
-from ledger.money import Money, get_currency
-from ledger.reports.ageing import in_portfolio, par_expr
+from ledger.money import Currency, Money, get_currency
+from ledger.reports.ageing import par_expr
+from ledger.reports.period import period_params, scoped_period_rows
 from ledger.reports.portfolio import default_period_start
-from ledger.reports.positions import positions
-from ledger.reports.rates import on_time_rows
-from ledger.reports.scope import Ratio, loan_filters, minor, money, ratio, village_filter
+from ledger.reports.scope import (
+    Ratio,
+    loan_filters,
+    minor,
+    money,
+    planned_for_reports,
+    ratio,
+    village_filter,
+)
 from ledger.services.errors import ServiceError
 
 __all__ = ["SORT_COLUMNS", "VillageLine", "VillagesReport", "villages_report"]
@@ -86,27 +95,72 @@ class VillagesReport:
     total: VillageLine
 
 
-def _add(a: VillageLine, b: VillageLine) -> VillageLine:
-    return replace(a, families=a.families + b.families, active_loans=a.active_loans +
-                   b.active_loans, disbursed=a.disbursed + b.disbursed,
-                   outstanding=a.outstanding + b.outstanding, overdue=a.overdue + b.overdue,
-                   par30=a.par30 + b.par30, due_in_period=a.due_in_period + b.due_in_period,
-                   paid_on_time=a.paid_on_time + b.paid_on_time)
+_COUNTS = ("families", "active_loans")
+_AMOUNTS = ("disbursed", "outstanding", "overdue", "par30", "due_in_period", "paid_on_time")
 
 
-def _subtotals(lines: list[VillageLine], level: str) -> tuple[VillageLine, ...]:
-    groups: dict[tuple[str, str], VillageLine] = {}
+def _summed(lines: list[VillageLine], currency: Currency, **labels: Any) -> VillageLine:
+    """One line adding up `lines`, labelled by `labels` (exact Decimal sums made Money once,
+    rather than a Money addition per line and figure)."""
+    figures: dict[str, Any] = {f: sum(getattr(x, f) for x in lines) for f in _COUNTS}
+    figures |= {f: Money(sum((getattr(x, f).amount for x in lines), Decimal(0)), currency)
+                for f in _AMOUNTS}
+    return VillageLine(**labels, **figures)
+
+
+def _subtotals(lines: list[VillageLine], level: str,
+               currency: Currency) -> tuple[VillageLine, ...]:
+    groups: dict[tuple[str, str], list[VillageLine]] = defaultdict(list)
     for line in lines:
-        district = line.district if level == "district" else ""
-        key = (line.province, district)
-        if key not in groups:
-            zero = Money.zero(line.disbursed.currency)
-            groups[key] = replace(line, level=level, district=district, commune="", code=None,
-                                  name=district or line.province, families=0, active_loans=0,
-                                  disbursed=zero, outstanding=zero, overdue=zero, par30=zero,
-                                  due_in_period=zero, paid_on_time=zero)
-        groups[key] = _add(groups[key], line)
-    return tuple(groups[k] for k in sorted(groups))
+        groups[(line.province, line.district if level == "district" else "")].append(line)
+    return tuple(_summed(groups[k], currency, level=level, province=k[0], district=k[1],
+                         commune="", code=None, name=k[1] or k[0]) for k in sorted(groups))
+
+
+def _lines_query(actor: Actor, currency: str, as_of: date) -> sa.Select[Any]:
+    """One statement for every village line: its place, families registered by `as_of`, what
+    was lent there by then, and from `scoped_period_rows` (the loans still lent out when the
+    period opens) active loans, outstanding, overdue, PAR30 and the on-time terms."""
+    fam, ln = core_table("family"), core_table("loan")
+    fam_where = [fam.c.registered_on <= as_of]
+    if actor.villages is not None:
+        fam_where.append(village_filter(fam.c.village_id, actor.villages))
+    families = (sa.select(fam.c.village_id, sa.func.count().label("families"))
+                .where(*fam_where).group_by(fam.c.village_id).cte("families"))
+    # What was lent needs no schedule: a plain SUM over the loans disbursed by the day.
+    lent = (sa.select(fam.c.village_id, sa.func.sum(ln.c.principal_minor).label("disbursed"))
+            .select_from(ln.join(fam, fam.c.id == ln.c.family_id))
+            .where(ln.c.disbursed_on <= as_of, *loan_filters(actor, currency=currency))
+            .group_by(fam.c.village_id).cte("lent"))
+    pos = scoped_period_rows(currency=currency, villages=actor.villages, include_closed=False)
+    inside = pos.c.inside == 1
+    loans = (sa.select(pos.c.village_id, sa.func.sum(pos.c.inside).label("active"),
+                       sa.func.sum(sa.case((inside, pos.c.outstanding_principal), else_=0))
+                       .label("outstanding"),
+                       sa.func.sum(sa.case((inside, pos.c.overdue), else_=0)).label("overdue"),
+                       sa.func.sum(sa.case((sa.and_(inside, par_expr(pos, as_of, 30, ">=")),
+                                            pos.c.outstanding_principal), else_=0))
+                       .label("par30"),
+                       sa.func.sum(pos.c.due_in_period).label("due"),
+                       sa.func.sum(pos.c.on_time).label("on_time"))
+             .group_by(pos.c.village_id).subquery("loans"))
+    # Every loan was lent, so the villages with families or loans are those of both lists
+    # (CTEs, so that each list is computed once for the union and the join).
+    ids = sa.union(sa.select(families.c.village_id), sa.select(lent.c.village_id)).subquery("ids")
+    vil, com, dis, pro = (core_table(t) for t in ("village", "commune", "district", "province"))
+    return (
+        sa.select(vil.c.code, vil.c.name_en, com.c.name_en.label("commune"),
+                  dis.c.name_en.label("district"), pro.c.name_en.label("province"),
+                  families.c.families, lent.c.disbursed, loans.c.active, loans.c.outstanding,
+                  loans.c.overdue, loans.c.par30, loans.c.due, loans.c.on_time)
+        .select_from(ids.join(vil, vil.c.id == ids.c.village_id)
+                     .join(com, com.c.code == vil.c.commune_code)
+                     .join(dis, dis.c.code == com.c.district_code)
+                     .join(pro, pro.c.code == dis.c.province_code)
+                     .outerjoin(families, families.c.village_id == ids.c.village_id)
+                     .outerjoin(lent, lent.c.village_id == ids.c.village_id)
+                     .outerjoin(loans, loans.c.village_id == ids.c.village_id))
+    )
 
 
 def villages_report(session: Session, *, actor: Actor, as_of: date,
@@ -120,56 +174,18 @@ def villages_report(session: Session, *, actor: Actor, as_of: date,
                            field="sort")
     cur = get_currency(currency)
     start = period_start or default_period_start(as_of)
-    where = loan_filters(actor, currency=cur.code)
-    fam = core_table("family")
-    fam_where = [fam.c.registered_on <= as_of]
-    if actor.villages is not None:
-        fam_where.append(village_filter(fam.c.village_id, actor.villages))
-    families: dict[int, object] = dict(session.execute(sa.select(fam.c.village_id, sa.func.count())
-                                    .where(*fam_where).group_by(fam.c.village_id)).all())
-    pos = positions(as_of, where)
-    inside = in_portfolio(pos, as_of)
-    value = sa.case((inside, pos.c.outstanding_principal), else_=0)
-    loans = {r.village_id: r for r in session.execute(
-        sa.select(pos.c.village_id,
-                  sa.func.sum(sa.case((inside, 1), else_=0)).label("active"),
-                  sa.func.sum(pos.c.principal_minor).label("disbursed"),
-                  sa.func.sum(value).label("outstanding"),
-                  sa.func.sum(sa.case((inside, pos.c.overdue), else_=0)).label("overdue"),
-                  sa.func.sum(sa.case((sa.and_(inside, par_expr(pos, as_of, 30, ">=")),
-                                       pos.c.outstanding_principal), else_=0)).label("par30"))
-        .group_by(pos.c.village_id)).all()}
-    due = on_time_rows(start, as_of, where)
-    rates = {r.village_id: r for r in session.execute(
-        sa.select(due.c.village_id, sa.func.sum(due.c.tot).label("due"),
-                  sa.func.sum(due.c.on_time).label("on_time")).group_by(due.c.village_id)).all()}
-    ids = sorted(set(families) | set(loans) | set(rates))
-    vil, com, dis, pro = (core_table(t) for t in ("village", "commune", "district", "province"))
-    places = session.execute(
-        sa.select(vil.c.id, vil.c.code, vil.c.name_en, com.c.name_en.label("commune"),
-                  dis.c.name_en.label("district"), pro.c.name_en.label("province"))
-        .select_from(vil.join(com, com.c.code == vil.c.commune_code)
-                     .join(dis, dis.c.code == com.c.district_code)
-                     .join(pro, pro.c.code == dis.c.province_code))
-        .where(vil.c.id.in_(ids))).all()
-    lines = []
-    for p in places:
-        lr, rr = loans.get(p.id), rates.get(p.id)
-        lines.append(VillageLine(
-            level="village", province=p.province, district=p.district, commune=p.commune,
-            code=p.code, name=p.name_en, families=minor(families.get(p.id)),
-            active_loans=minor(lr.active if lr else 0),
-            disbursed=money(lr.disbursed if lr else 0, cur),
-            outstanding=money(lr.outstanding if lr else 0, cur),
-            overdue=money(lr.overdue if lr else 0, cur), par30=money(lr.par30 if lr else 0, cur),
-            due_in_period=money(rr.due if rr else 0, cur),
-            paid_on_time=money(rr.on_time if rr else 0, cur)))
+    with planned_for_reports(session):
+        rows = session.execute(_lines_query(actor, cur.code, as_of),
+                               period_params(as_of, start)).all()
+    lines = [VillageLine(
+        level="village", province=r.province, district=r.district, commune=r.commune,
+        code=r.code, name=r.name_en, families=minor(r.families), active_loans=minor(r.active),
+        disbursed=money(r.disbursed, cur), outstanding=money(r.outstanding, cur),
+        overdue=money(r.overdue, cur), par30=money(r.par30, cur),
+        due_in_period=money(r.due, cur), paid_on_time=money(r.on_time, cur)) for r in rows]
     lines.sort(key=lambda line: line.sort_key(sort))
-    zero = Money.zero(cur)
-    total = VillageLine("total", "", "", "", None, "Total", 0, 0, zero, zero, zero, zero, zero,
-                        zero)
-    for line in lines:
-        total = _add(total, line)
+    total = _summed(lines, cur, level="total", province="", district="", commune="",
+                    code=None, name="Total")
     return VillagesReport(as_of, start, cur.code, sort, tuple(lines),
-                          _subtotals(lines, "district"),
-                          _subtotals(lines, "province"), total)
+                          _subtotals(lines, "district", cur),
+                          _subtotals(lines, "province", cur), total)

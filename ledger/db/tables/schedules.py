@@ -14,7 +14,12 @@ class LoanSchedule(SQLModel, table=True):
     """Version `version` of a loan's schedule; the newest version is the one in force."""
 
     __tablename__ = "loan_schedule"
-    __table_args__ = (sa.UniqueConstraint("loan_id", "version"),)
+    __table_args__ = (
+        sa.UniqueConstraint("loan_id", "version"),
+        # The rescheduled versions only (migration 0008): when the next version was made.
+        sa.Index("ix_loan_schedule_rescheduled", "loan_id", "version", "created_on",
+                 sqlite_where=sa.text("version > 1"), postgresql_where=sa.text("version > 1")),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     loan_id: int = Field(foreign_key="loan.id", index=True)
