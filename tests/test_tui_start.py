@@ -16,9 +16,10 @@ from textual.app import App
 
 from ledger.db import current_revision, head_revision, make_engine
 from ledger.db.migrate import downgrade
+from ledger.db.schema_version import schema_is_current, shipped_head
 from ledger.users import create_first_admin
 from tests.test_tui_world import app_on, screen_text, settle, small_ledger, sync
-from tui.app import FsfApp, open_app, schema_is_current, shipped_head
+from tui.app import FsfApp, open_app
 from tui.cli import opens_the_app
 from tui.commands.context import Cli
 from tui.screens.dashboard import COMPUTING, DashboardScreen

@@ -10,7 +10,6 @@ support. Only failures that leave the app unable to draw (`is_fatal`) end it, Te
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from textual.worker import Worker, WorkerFailed, WorkerState
 
 from ledger.actor import Actor, PermissionDenied
 from ledger.db import read_only
+from ledger.db.schema_version import schema_is_current
 from ledger.services.errors import ServiceError
 from tui.commands.context import Cli
 from tui.dialogs import ConfirmDialog, ErrorDialog
@@ -323,44 +323,6 @@ def _backup_before_upgrade(url: sa.URL, path: str) -> None:
         take_backup(url, automatic=True)
     except BackupError:
         shutil.copyfile(path, f"{path}.before-{head_revision().replace(',', '-')}.bak")
-
-
-# `revision = "0007"` and `down_revision = "0006"` (or None) as each migration file states them.
-_REVISION = re.compile(r'^revision\b[^=\n]*=\s*"(\w+)"\s*$', re.MULTILINE)
-_PARENT = re.compile(r'^down_revision\b[^=\n]*=\s*(?:"(\w+)"|None)\s*$', re.MULTILINE)
-
-
-def shipped_head() -> str | None:
-    """The newest schema revision, read from the packaged migration files without importing
-    Alembic (which costs ~0.2 s of the app's start); None unless they form one plain chain,
-    each file naming one revision and the one before it."""
-    import ledger.db
-
-    chain: dict[str, str | None] = {}
-    for path in (Path(ledger.db.__file__).with_name("migrations") / "versions").glob("*.py"):
-        text = path.read_text("utf-8")
-        revisions, parents = _REVISION.findall(text), _PARENT.findall(text)
-        if path.name != "__init__.py" and (len(revisions) != 1 or len(parents) != 1):
-            return None  # a file this reading does not understand: Alembic decides
-        chain.update({revisions[0]: parents[0] or None} if revisions else {})
-    parents_named = {p for p in chain.values() if p is not None}
-    heads = set(chain) - parents_named
-    return heads.pop() if len(heads) == 1 and parents_named <= set(chain) else None
-
-
-def schema_is_current(engine: sa.Engine) -> bool:
-    """Whether the ledger is at the newest schema, by reading its version row directly; False
-    when that cannot be told this way (then Alembic decides, as before)."""
-    head = shipped_head()
-    if head is None:
-        return False
-    try:
-        with read_only(engine).connect() as connection:
-            versions = connection.execute(
-                sa.text("SELECT version_num FROM alembic_version")).scalars().all()
-    except sa.exc.SQLAlchemyError:
-        return False
-    return versions == [head]
 
 
 def _bring_schema_up_to_date(engine: sa.Engine) -> None:
