@@ -33,7 +33,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from exports.bundle_rows import Row, collect
+from exports.bundle_rows import Row
+from exports.bundle_visits import collect
 from ledger.actor import Actor, Permission
 from ledger.db.tables import core_table
 from ledger.services.setup import ledger_facts
