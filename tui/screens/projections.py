@@ -21,13 +21,15 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Label, Select, Static
 
 from ledger.money import KHR, Money
-from ledger.projection import ActivityKind, CashLine, IncomeSource, MonteCarloResult
+from ledger.projection import CashLine, IncomeSource, MonteCarloResult
 from ledger.services.households import DEFAULT_USD_RATE, StoredGrid
 from ledger.services.projections import HouseholdProjection, simulate_projection
 from tui.dialogs import ConfirmDialog
 from tui.dialogs.grid_line import GridLineDialog
 from tui.screens.base import LedgerScreen
 from tui.screens.projections_data import (
+    ACTIVITIES,
+    FIELDS,
     Debts,
     Draft,
     FamilyGrid,
@@ -40,11 +42,6 @@ from tui.screens.projections_find import FamilyFinder
 from tui.screens.projections_view import line_cells, results_view, risk_view, save_message
 
 __all__ = ["ProjectionsScreen"]
-
-FIELDS = (("usd_rate", "Riel per dollar"), ("rate_on", "Rate dated"), ("savings", "Savings"),
-          ("amount", "Loan (riel)"), ("months", "Months"))
-ACTIVITIES = (("no financed activity", "none"), *((k.value, k.value) for k in ActivityKind))
-
 
 class ProjectionsScreen(LedgerScreen):
     """A family's grid and projection (Enter edits a line, a adds one, ctrl+s saves)."""

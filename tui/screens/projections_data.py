@@ -15,7 +15,14 @@ from sqlalchemy.orm import Session
 from ledger.actor import Actor
 from ledger.db.tables import core_table
 from ledger.money import KHR, Money, MoneyError
-from ledger.projection import CashLine, DebtService, FoundationProduct, Household, IncomeSource
+from ledger.projection import (
+    ActivityKind,
+    CashLine,
+    DebtService,
+    FoundationProduct,
+    Household,
+    IncomeSource,
+)
 from ledger.services.households import (
     DEFAULT_USD_RATE,
     FamilyRef,
@@ -195,3 +202,9 @@ def project_draft(grid: FamilyGrid, parsed: Parsed, debts: Debts, *,
     return project(household, product=grid.product, limits=grid.limits,
                    activity=parsed.activity, amount=parsed.amount, months=parsed.months,
                    scenarios=0, warnings=(*notes, *debts[1]))
+
+
+# The screen's own inputs beside the grid, and the activities a loan may finance.
+FIELDS = (("usd_rate", "Riel per dollar"), ("rate_on", "Rate dated"), ("savings", "Savings"),
+          ("amount", "Loan (riel)"), ("months", "Months"))
+ACTIVITIES = (("no financed activity", "none"), *((k.value, k.value) for k in ActivityKind))
