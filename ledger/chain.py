@@ -4,34 +4,44 @@ Every entry stores `hash = SHA-256(prev_hash + "\\n" + canonical content)`, wher
 its own fields and its postings (see `EntryContent.canonical`) and `prev_hash` is the hash of
 the entry before it in `seq` order (64 zeros for the first). Editing any hashed field, or
 deleting or inserting an entry outside the app, breaks the chain at that entry.
+
+`scan_journal` checks the chain in one streamed pass (`ledger.verify_scan`) and, from the same
+rows, sums every posting by account, currency and loan for the other checks of `fsf verify`.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ledger.db.tables import GENESIS_HASH, core_table
+from ledger.db.tables import GENESIS_HASH
 
 __all__ = [
     "GENESIS_HASH",
     "BrokenEntry",
     "ChainReport",
     "EntryContent",
+    "FirstPosting",
+    "JournalScan",
     "PostingContent",
+    "PostingRow",
     "entry_hash",
     "iso_utc",
+    "scan_journal",
     "verify_chain",
 ]
 
 # Rows fetched per round trip while streaming; bounded memory at any ledger size.
 STREAM_BATCH = 2_000
+
+# (entry id, account id, currency, amount in minor units, loan id, component): one posting as
+# the scan reads it.
+PostingRow = tuple[int, int, str, int, int | None, str | None]
 
 
 def iso_utc(moment: datetime) -> str:
@@ -107,7 +117,9 @@ def entry_hash(prev_hash: str, content: EntryContent) -> str:
 
 @dataclass(frozen=True, slots=True)
 class BrokenEntry:
-    """The first entry that fails verification, and why, in words a person can act on."""
+    """The first entry that fails verification, and why, in words a person can act on.
+
+    `seq` is 0 when what broke is a posting that belongs to no entry at all."""
 
     seq: int
     entry_id: int
@@ -129,117 +141,36 @@ class ChainReport:
         return self.broken is None
 
 
-def _stream(session: Session) -> Iterator[sa.RowMapping]:
-    """Entries joined to their postings, in (seq, posting id) order, as Core rows."""
-    je = core_table("journal_entry")
-    rev = je.alias("reversed_entry")
-    post = core_table("posting")
-    acct = core_table("account")
-    query = (
-        sa.select(
-            je.c.id,
-            je.c.seq,
-            je.c.kind,
-            je.c.occurred_on,
-            je.c.memo,
-            je.c.created_by,
-            je.c.created_at,
-            je.c.loan_id,
-            rev.c.seq.label("reverses_seq"),
-            je.c.prev_hash,
-            je.c.hash,
-            post.c.id.label("posting_id"),
-            acct.c.code.label("account_code"),
-            post.c.currency,
-            post.c.amount_minor,
-            post.c.loan_id.label("posting_loan_id"),
-            post.c.component,
-        )
-        .select_from(je)
-        .outerjoin(rev, rev.c.id == je.c.reverses_id)
-        .outerjoin(post, post.c.entry_id == je.c.id)
-        .outerjoin(acct, acct.c.id == post.c.account_id)
-        .order_by(je.c.seq, post.c.id)
-    )
-    result = session.execute(query, execution_options={"yield_per": STREAM_BATCH})
-    yield from result.mappings()
+# (entry id, occurred on (ISO text on SQLite, a `date` on PostgreSQL), entry's loan id, then
+# its first posting's account id, amount, currency and component): what `scan_journal` notes
+# of each entry of `first_of` kinds.
+FirstPosting = tuple[int, str | date, int | None, int, int, str, str | None]
 
 
-def _check_entry(rows: list[sa.RowMapping], prev_hash: str, prev_seq: int | None) -> str | None:
-    """Why this entry (all its rows) is broken, or None when it is sound."""
-    head = rows[0]
-    postings = tuple(
-        PostingContent(
-            str(r["account_code"]),
-            str(r["currency"]),
-            int(r["amount_minor"]),
-            r["posting_loan_id"],
-            r["component"],
-        )
-        for r in rows
-        if r["posting_id"] is not None
-    )
-    seq = int(head["seq"])
-    if prev_seq is not None and seq <= prev_seq:
-        return f"seq {seq} does not follow seq {prev_seq}"
-    if head["prev_hash"] != prev_hash:
-        return (
-            "its link to the previous entry is broken (an entry before it was changed, "
-            "removed or inserted)"
-        )
-    content = EntryContent(
-        seq=seq,
-        kind=str(head["kind"]),
-        occurred_on=head["occurred_on"],
-        memo=str(head["memo"]),
-        created_by=str(head["created_by"]),
-        created_at=head["created_at"],
-        loan_id=head["loan_id"],
-        reverses_seq=head["reverses_seq"],
-        postings=postings,
-    )
-    if entry_hash(prev_hash, content) != head["hash"]:
-        return "its content no longer matches its hash (edited outside the app)"
-    if len(postings) < 2:
-        return f"it has {len(postings)} posting(s); an entry needs at least two"
-    sums: dict[str, int] = {}
-    for p in postings:
-        sums[p.currency] = sums.get(p.currency, 0) + p.amount_minor
-    unbalanced = {cur: total for cur, total in sums.items() if total != 0}
-    if unbalanced:
-        cur, total = sorted(unbalanced.items())[0]
-        return f"its {cur} postings do not balance: they sum to {total} minor units, not 0"
-    return None
+@dataclass(frozen=True, slots=True)
+class JournalScan:
+    """One pass over the journal: the chain's verdict; every posting summed by (account id,
+    currency, loan id), all of them even past a break; the entries of the `keep` kinds by
+    entry id, as (seq, kind, occurred on, loan id, reverses id, postings); and
+    for the `first_of` kinds, each entry's first posting, in entry id order."""
+
+    chain: ChainReport
+    sums: dict[tuple[int, str, int | None], int]
+    kept: dict[int, tuple[int, str, Any, int | None, int | None, tuple[PostingRow, ...]]]
+    firsts: list[FirstPosting]
+
+
+def scan_journal(session: Session, keep: frozenset[str] = frozenset(),
+                 first_of: frozenset[str] = frozenset()) -> JournalScan:
+    """Recompute every hash in seq order, check links and per-currency balance, and sum the
+    postings; the first broken entry is named. Streams rows, so memory stays flat however
+    large the journal is (apart from what it keeps of the `keep` and `first_of` kinds)."""
+    from ledger.verify_scan import scan  # imports this module: imported here, not at the top
+
+    return scan(session, keep, first_of, STREAM_BATCH)
 
 
 def verify_chain(session: Session) -> ChainReport:
-    """Recompute every hash in seq order, check links and per-currency balance; stop at the first
-    broken entry. Streams rows, so memory stays flat however large the journal is."""
-    prev_hash, prev_seq, count = GENESIS_HASH, None, 0
-    current: list[sa.RowMapping] = []
-
-    def finish() -> BrokenEntry | None:
-        head = current[0]
-        reason = _check_entry(current, prev_hash, prev_seq)
-        if reason is None:
-            return None
-        return BrokenEntry(int(head["seq"]), int(head["id"]), reason)
-
-    for row in _stream(session):
-        if current and row["id"] != current[0]["id"]:
-            broken = finish()
-            if broken is not None:
-                return ChainReport(count, prev_seq, prev_hash, broken)
-            count += 1
-            prev_hash = str(current[0]["hash"])
-            prev_seq = int(current[0]["seq"])
-            current = []
-        current.append(row)
-    if current:
-        broken = finish()
-        if broken is not None:
-            return ChainReport(count, prev_seq, prev_hash, broken)
-        count += 1
-        prev_hash = str(current[0]["hash"])
-        prev_seq = int(current[0]["seq"])
-    return ChainReport(count, prev_seq, prev_hash, None)
+    """Recompute every hash in seq order, check links and per-currency balance; name the
+    first broken entry."""
+    return scan_journal(session).chain

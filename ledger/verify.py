@@ -1,27 +1,37 @@
 """`fsf verify`: is every riel accounted for, and has nothing been edited behind the app's back?
 
-Checks, in order: the hash chain and the balance of every entry (`ledger.chain`); the portfolio
-accounts against each loan's outstanding principal replayed from its schedule and its standing
-repayments; the cash accounts against the operational records (capital received, loans paid
-out, repayments, grants, recoveries). The first broken check is named.
+Checks, in order: the hash chain and the balance of every entry (`ledger.chain`); the
+repayment and reversal records against the journal entries they name (`ledger.verify_records`);
+the portfolio accounts, loan by loan, against each loan's outstanding principal replayed from
+its schedule and its standing repayments (`ledger.verify_portfolio`); the cash accounts
+against the operational records (capital received, loans paid out, repayments, grants,
+recoveries); and cash never negative. Every check runs; the first broken one is named.
+
+One streamed pass over the journal checks the chain and sums every posting for the other
+checks; the loan book is read in one query per table (`ledger.verify_book`).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
 
-import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ledger.allocation import Payment, allocate
-from ledger.chain import verify_chain
-from ledger.db.tables import core_table
-from ledger.money import Money, get_currency
-from ledger.services.loan_book import compose_dues, schedule_versions
+from ledger.chain import JournalScan, scan_journal
+from ledger.verify_book import Book, fmt_minor, load_book
+from ledger.verify_portfolio import check_portfolio
+from ledger.verify_records import record_problems
 
 __all__ = ["Check", "VerifyReport", "verify_ledger"]
+
+# Problems spelled out in a failed check's detail; the rest are counted.
+SHOWN = 3
+# Entry kinds the scan keeps for the checks against the records.
+_KEPT = frozenset({"reversal", "recovery"})
+_FIRST_OF = frozenset({"repayment"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,73 +63,10 @@ class VerifyReport:
         return next((c for c in self.checks if not c.ok), None)
 
 
-def _sum_by(session: Session, query: sa.Select[Any]) -> dict[str, int]:
-    out: dict[str, int] = defaultdict(int)
-    for currency, total in session.execute(query).all():
-        out[str(currency)] += int(total or 0)
-    return out
-
-
-def _role_balance(session: Session, roles: tuple[str, ...]) -> dict[str, int]:
-    post, acct = core_table("posting"), core_table("account")
-    return _sum_by(session, sa.select(post.c.currency, sa.func.sum(post.c.amount_minor))
-                   .join(acct, acct.c.id == post.c.account_id)
-                   .where(acct.c.role.in_(roles)).group_by(post.c.currency))
-
-
-def _replayed_outstanding(session: Session) -> tuple[dict[str, int], int]:
-    """Σ outstanding principal of disbursed, not written-off loans, replayed from schedules
-    (reschedules included) and standing repayments; loads everything in a few queries."""
-    loan, rp, rr = core_table("loan"), core_table("repayment"), core_table("repayment_reversal")
-    loans = session.execute(
-        sa.select(loan.c.id, loan.c.currency)
-        .where(loan.c.disbursed_on.is_not(None), loan.c.status != "written_off")
-    ).all()
-    payments: dict[int, list[Payment]] = defaultdict(list)
-    for loan_id, pid, paid_on, amount, currency in session.execute(
-        sa.select(rp.c.loan_id, rp.c.id, rp.c.paid_on, rp.c.amount_minor, rp.c.currency)
-        .where(~sa.exists().where(rr.c.repayment_id == rp.c.id))
-        .order_by(rp.c.loan_id, rp.c.paid_on, rp.c.id)
-    ):
-        payments[int(loan_id)].append(
-            Payment(int(pid), paid_on, Money.from_minor(int(amount), str(currency)).amount))
-    versions = schedule_versions(session)
-    totals: dict[str, int] = defaultdict(int)
-    for loan_id, currency in loans:
-        pays = tuple(payments.get(int(loan_id), ()))
-        dues = compose_dues(versions.get(int(loan_id), []), pays)
-        state = allocate(dues, pays, strict=False)
-        totals[str(currency)] += Money(state.outstanding_principal, get_currency(currency)).minor
-    return totals, len(loans)
-
-
-def _expected_cash(session: Session) -> dict[str, int]:
-    """Cash as the operational records say it should be."""
-    cap, gp = core_table("capital_receipt"), core_table("grant_payment")
-    loan, rp, rr = core_table("loan"), core_table("repayment"), core_table("repayment_reversal")
-    je, post, acct = core_table("journal_entry"), core_table("posting"), core_table("account")
-    out: dict[str, int] = defaultdict(int)
-    for source, sign in (
-        (sa.select(cap.c.currency, sa.func.sum(cap.c.amount_minor)).group_by(cap.c.currency), 1),
-        (sa.select(gp.c.currency, sa.func.sum(gp.c.amount_minor)).group_by(gp.c.currency), -1),
-        (sa.select(loan.c.currency, sa.func.sum(loan.c.principal_minor))
-         .where(loan.c.disbursed_on.is_not(None)).group_by(loan.c.currency), -1),
-        (sa.select(rp.c.currency, sa.func.sum(rp.c.amount_minor))
-         .where(~sa.exists().where(rr.c.repayment_id == rp.c.id)).group_by(rp.c.currency), 1),
-        (sa.select(post.c.currency, -sa.func.sum(post.c.amount_minor))
-         .join(je, je.c.id == post.c.entry_id).join(acct, acct.c.id == post.c.account_id)
-         .where(je.c.kind == "recovery", acct.c.role == "recoveries_income")
-         .group_by(post.c.currency), 1),
-    ):
-        for currency, total in _sum_by(session, source).items():
-            out[currency] += sign * total
-    return out
-
-
 def _fmt(amounts: dict[str, int]) -> str:
     if not amounts:
         return "nothing"
-    return ", ".join(str(Money.from_minor(v, k)) for k, v in sorted(amounts.items()))
+    return ", ".join(fmt_minor(v, k) for k, v in sorted(amounts.items()))
 
 
 def _same(a: dict[str, int], b: dict[str, int]) -> bool:
@@ -127,24 +74,116 @@ def _same(a: dict[str, int], b: dict[str, int]) -> bool:
     return all(a.get(k, 0) == b.get(k, 0) for k in keys)
 
 
+def _listed(problems: list[str] | tuple[str, ...]) -> str:
+    more = len(problems) - SHOWN
+    return "; ".join(problems[:SHOWN]) + (f"; and {more} more" if more > 0 else "")
+
+
+def _roles(session: Session) -> dict[int, str]:
+    raw = session.connection().connection.dbapi_connection
+    assert raw is not None
+    cursor = raw.cursor()
+    try:
+        cursor.execute("SELECT id, role FROM account")
+        return {int(i): str(role) for i, role in cursor.fetchall()}
+    finally:
+        cursor.close()
+
+
+def _totals(session: Session, table: str) -> dict[str, int]:
+    raw = session.connection().connection.dbapi_connection
+    assert raw is not None
+    cursor = raw.cursor()
+    try:
+        cursor.execute(f"SELECT currency, sum(amount_minor) FROM {table} GROUP BY currency")
+        return {str(c): int(t or 0) for c, t in cursor.fetchall()}
+    finally:
+        cursor.close()
+
+
+def _expected_cash(session: Session, scan: JournalScan, book: Book,
+                   roles: dict[int, str]) -> dict[str, int]:
+    """Cash as the operational records say it should be."""
+    out: dict[str, int] = dict(_totals(session, "capital_receipt"))
+
+    def add(currency: str, amount: int) -> None:
+        out[currency] = out.get(currency, 0) + amount
+
+    for currency, total in _totals(session, "grant_payment").items():
+        add(currency, -total)
+    for loan in book.loans.values():
+        if loan.disbursed:
+            add(loan.currency, -loan.principal_minor)
+    for currency, amount in book.standing_total.items():
+        add(currency, amount)
+    for _, kind, _, _, _, postings in scan.kept.values():
+        if kind == "recovery":
+            for _, account_id, currency, amount, _, _ in postings:
+                if roles.get(account_id) == "recoveries_income":
+                    add(currency, -amount)
+    return out
+
+
+def _chain_check(scan: JournalScan) -> Check:
+    chain = scan.chain
+    broken = chain.broken
+    if broken is None:
+        detail = f"{chain.entries} entries, last seq {chain.last_seq}, each balanced and hashed"
+    elif broken.seq == 0:
+        detail = broken.reason
+    else:
+        detail = f"entry {broken.seq} (id {broken.entry_id}): {broken.reason}"
+    return Check("hash chain and balanced entries", chain.ok, detail)
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    # Verify makes a few hundred thousand tuples that all stay alive to the end; the cyclic
+    # collector would walk them again and again (about a tenth of the time) and find nothing.
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
 def verify_ledger(session: Session) -> VerifyReport:
     """Run every check; reads only, so it can run on a read-only session beside writers."""
-    chain = verify_chain(session)
-    checks = [Check(
-        "hash chain and balanced entries", chain.ok,
-        f"{chain.entries} entries, last seq {chain.last_seq}, each balanced and hashed"
-        if chain.ok else
-        f"entry {chain.broken.seq} (id {chain.broken.entry_id}): {chain.broken.reason}"
-        if chain.broken else "broken",
-    )]
-    portfolio = _role_balance(session, ("loan_portfolio",))
-    outstanding, count = _replayed_outstanding(session)
+    with _no_cycle_collection():
+        return _verify(session)
+
+
+def _verify(session: Session) -> VerifyReport:
+    scan = scan_journal(session, _KEPT, _FIRST_OF)
+    roles = _roles(session)
+    book = load_book(session)
+    checks = [_chain_check(scan)]
+
+    problems, rows = record_problems(session, scan, book)
     checks.append(Check(
-        "portfolio = Σ outstanding principal", _same(portfolio, outstanding),
-        f"portfolio accounts {_fmt(portfolio)}; {count} loans replayed owe {_fmt(outstanding)}",
-    ))
-    cash = _role_balance(session, ("cash", "cash_box"))
-    expected = _expected_cash(session)
+        "repayment records = their journal entries", not problems,
+        _listed(problems) if problems else
+        f"{rows} repayment and reversal records each match their entry"))
+
+    booked: dict[tuple[int | None, str], int] = {}
+    portfolio: dict[str, int] = {}
+    cash: dict[str, int] = {}
+    for (account_id, currency, loan_id), amount in scan.sums.items():
+        role = roles.get(account_id)
+        if role == "loan_portfolio":
+            booked[(loan_id, currency)] = booked.get((loan_id, currency), 0) + amount
+            portfolio[currency] = portfolio.get(currency, 0) + amount
+        elif role in ("cash", "cash_box"):
+            cash[currency] = cash.get(currency, 0) + amount
+    found = check_portfolio(session, book, booked)
+    detail = (f"portfolio accounts {_fmt(portfolio)}; {found.replayed} loans replayed owe "
+              f"{_fmt(found.owed)}")
+    checks.append(Check("portfolio = Σ outstanding principal", not found.problems,
+                        f"{detail}; {_listed(found.problems)}" if found.problems else detail))
+
+    expected = _expected_cash(session, scan, book, roles)
     checks.append(Check(
         "cash = capital + repayments + recoveries − loans − grants", _same(cash, expected),
         f"cash accounts {_fmt(cash)}; records say {_fmt(expected)}",
@@ -152,5 +191,5 @@ def verify_ledger(session: Session) -> VerifyReport:
     negative = {k: v for k, v in cash.items() if v < 0}
     checks.append(Check("cash never below zero in total", not negative,
                         "no negative cash" if not negative else f"cash is {_fmt(negative)}"))
+    chain = scan.chain
     return VerifyReport(tuple(checks), chain.entries, chain.last_seq, chain.last_hash)
-
