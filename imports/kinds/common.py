@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,10 +10,13 @@ from sqlalchemy.orm import Session
 
 from imports.cells import shown
 from imports.columns import ParsedRow
-from imports.preview import Checked
+from imports.preview import Checked, Context, Progress
 from imports.problems import Problem
+from imports.refs import RowRefused
+from ledger.services.errors import ServiceError
+from ledger.services.unit import use_case
 
-__all__ = ["by_refs", "conflict", "duplicate_refs", "fetch_in"]
+__all__ = ["by_refs", "conflict", "duplicate_refs", "fetch_in", "post_each"]
 
 
 def duplicate_refs(rows: Sequence[ParsedRow], column: str, checked: Checked) -> set[int]:
@@ -57,3 +60,20 @@ def conflict(row: int, column: str, ref: str, what: str,
         f"an import never overwrites the ledger: make the file agree, or correct the ledger "
         f"first")) for name, mine, theirs in differences] or [
         Problem(row, column, ref, f"{what} {ref} conflicts with the ledger")]
+
+
+def post_each(items: Sequence[Any], created: list[tuple[str, int]], ctx: Context,
+              progress: Progress, post: Callable[[Any], int], columns: dict[str, str],
+              ref_column: str) -> int:
+    """Post every planned row through its service inside the caller's transaction, keeping
+    (ref, new id); a service refusal becomes that row's error, in the column its field names."""
+    with use_case(ctx.session):
+        for done, item in enumerate(items, start=1):
+            try:
+                made = post(item)
+            except ServiceError as exc:
+                column = columns.get(exc.field or "", ref_column)
+                raise RowRefused(item.row, column, item.ref, exc.message) from exc
+            created.append((item.ref, made))
+            progress(done, len(items))
+    return len(items)

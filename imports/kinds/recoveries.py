@@ -13,16 +13,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from imports.columns import Column, ParsedRow
-from imports.kinds.common import by_refs, conflict, duplicate_refs, fetch_in
+from imports.kinds.common import by_refs, conflict, duplicate_refs, fetch_in, post_each
 from imports.preview import Checked, Context, Progress
 from imports.problems import Problem
-from imports.refs import RowRefused, known_refs, remember_ref
+from imports.refs import known_refs, remember_ref
 from ledger.accounts import AccountRole
 from ledger.db.tables import core_table
 from ledger.money import Money, format_amount
-from ledger.services.errors import ServiceError
 from ledger.services.loan_book import get_loan
-from ledger.services.unit import use_case
 from ledger.services.writeoffs import record_recovery, recoverable
 
 __all__ = ["COLUMNS", "REF_KIND", "RecoveryPlan", "check", "commit", "remember"]
@@ -155,18 +153,13 @@ def check(rows: list[ParsedRow], ctx: Context, present: set[str]) -> Checked:
 
 def commit(plan: RecoveryPlan, ctx: Context, progress: Progress) -> int:
     """Post every new recovery in date order, inside the caller's transaction."""
-    with use_case(ctx.session):
-        for done, item in enumerate(plan.items, start=1):
-            try:
-                entry_id = record_recovery(ctx.session, actor=ctx.actor, loan_id=item.loan_id,
-                                           amount=item.amount, on=item.on, today=ctx.today,
-                                           note=item.note)
-            except ServiceError as exc:
-                column = _COLUMN.get(exc.field or "", "recovery_ref")
-                raise RowRefused(item.row, column, item.ref, exc.message) from exc
-            plan.created.append((item.ref, entry_id))
-            progress(done, len(plan.items))
-    return len(plan.items)
+
+    def post(item: Any) -> int:
+        return record_recovery(ctx.session, actor=ctx.actor, loan_id=item.loan_id,
+                               amount=item.amount, on=item.on, today=ctx.today, note=item.note)
+
+    return post_each(plan.items, plan.created, ctx, progress, post, _COLUMN, "recovery_ref")
+
 
 
 def remember(plan: RecoveryPlan, ctx: Context, batch_id: int) -> None:

@@ -12,14 +12,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from imports.columns import Column, ParsedRow
-from imports.kinds.common import by_refs, conflict, duplicate_refs, fetch_in
+from imports.kinds.common import by_refs, conflict, duplicate_refs, fetch_in, post_each
 from imports.preview import Checked, Context, Progress
 from imports.problems import Problem
-from imports.refs import RowRefused, known_refs, remember_ref
+from imports.refs import known_refs, remember_ref
 from ledger.db.tables import core_table
-from ledger.services.errors import ServiceError
 from ledger.services.reschedule import reschedule_loan
-from ledger.services.unit import use_case
 
 __all__ = ["COLUMNS", "REF_KIND", "ReschedulePlan", "check", "commit", "remember"]
 
@@ -170,20 +168,16 @@ def check(rows: list[ParsedRow], ctx: Context, present: set[str]) -> Checked:
 
 def commit(plan: ReschedulePlan, ctx: Context, progress: Progress) -> int:
     """Make every new reschedule in date order, inside the caller's transaction."""
-    with use_case(ctx.session):
-        for done, item in enumerate(plan.items, start=1):
-            try:
-                schedule = reschedule_loan(
-                    ctx.session, actor=ctx.actor, loan_id=item.loan_id, on=item.on,
-                    today=ctx.today, repayments=item.repayments, reason=item.reason,
-                    first_due_on=item.first_due_on)
-            except ServiceError as exc:
-                column = _COLUMN.get(exc.field or "", "reschedule_ref")
-                raise RowRefused(item.row, column, item.ref, exc.message) from exc
-            assert schedule.id is not None
-            plan.created.append((item.ref, schedule.id))
-            progress(done, len(plan.items))
-    return len(plan.items)
+
+    def post(item: Any) -> int:
+        schedule = reschedule_loan(
+            ctx.session, actor=ctx.actor, loan_id=item.loan_id, on=item.on, today=ctx.today,
+            repayments=item.repayments, reason=item.reason, first_due_on=item.first_due_on)
+        assert schedule.id is not None
+        return schedule.id
+
+    return post_each(plan.items, plan.created, ctx, progress, post, _COLUMN, "reschedule_ref")
+
 
 
 def remember(plan: ReschedulePlan, ctx: Context, batch_id: int) -> None:

@@ -16,14 +16,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from imports.columns import Column, ParsedRow
-from imports.kinds.common import by_refs, conflict, duplicate_refs, fetch_in
+from imports.kinds.common import by_refs, conflict, duplicate_refs, fetch_in, post_each
 from imports.preview import Checked, Context, Progress
 from imports.problems import Problem
-from imports.refs import RowRefused, known_refs, remember_ref
+from imports.refs import known_refs, remember_ref
 from ledger.db.tables import core_table
-from ledger.services.errors import ServiceError
 from ledger.services.historic import approver_problem, record_approved_write_off
-from ledger.services.unit import use_case
 
 __all__ = ["COLUMNS", "REF_KIND", "WriteOffPlan", "check", "commit", "remember"]
 
@@ -164,20 +162,16 @@ def check(rows: list[ParsedRow], ctx: Context, present: set[str]) -> Checked:
 
 def commit(plan: WriteOffPlan, ctx: Context, progress: Progress) -> int:
     """Post every new write-off in date order, inside the caller's transaction."""
-    with use_case(ctx.session):
-        for done, item in enumerate(plan.items, start=1):
-            try:
-                approval = record_approved_write_off(
-                    ctx.session, actor=ctx.actor, loan_id=item.loan_id, on=item.on,
-                    today=ctx.today, reason=item.reason, proposed_by=item.proposed_by,
-                    approved_by=item.approved_by)
-            except ServiceError as exc:
-                column = _COLUMN.get(exc.field or "", "writeoff_ref")
-                raise RowRefused(item.row, column, item.ref, exc.message) from exc
-            assert approval.id is not None
-            plan.created.append((item.ref, approval.id))
-            progress(done, len(plan.items))
-    return len(plan.items)
+
+    def post(item: Any) -> int:
+        approval = record_approved_write_off(
+            ctx.session, actor=ctx.actor, loan_id=item.loan_id, on=item.on, today=ctx.today,
+            reason=item.reason, proposed_by=item.proposed_by, approved_by=item.approved_by)
+        assert approval.id is not None
+        return approval.id
+
+    return post_each(plan.items, plan.created, ctx, progress, post, _COLUMN, "writeoff_ref")
+
 
 
 def remember(plan: WriteOffPlan, ctx: Context, batch_id: int) -> None:
