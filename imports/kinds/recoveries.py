@@ -161,7 +161,6 @@ def commit(plan: RecoveryPlan, ctx: Context, progress: Progress) -> int:
     return post_each(plan.items, plan.created, ctx, progress, post, _COLUMN, "recovery_ref")
 
 
-
 def remember(plan: RecoveryPlan, ctx: Context, batch_id: int) -> None:
     """Keep each new recovery's ref, so importing the file again finds it."""
     for ref, target in plan.created:

@@ -179,7 +179,6 @@ def commit(plan: ReschedulePlan, ctx: Context, progress: Progress) -> int:
     return post_each(plan.items, plan.created, ctx, progress, post, _COLUMN, "reschedule_ref")
 
 
-
 def remember(plan: ReschedulePlan, ctx: Context, batch_id: int) -> None:
     """Keep each new reschedule's ref, so importing the file again finds it."""
     for ref, target in plan.created:

@@ -173,7 +173,6 @@ def commit(plan: WriteOffPlan, ctx: Context, progress: Progress) -> int:
     return post_each(plan.items, plan.created, ctx, progress, post, _COLUMN, "writeoff_ref")
 
 
-
 def remember(plan: WriteOffPlan, ctx: Context, batch_id: int) -> None:
     """Keep each new write-off's ref, so importing the file again finds it."""
     for ref, target in plan.created:
