@@ -8,7 +8,13 @@ against the operational records (capital received, loans paid out, repayments, g
 recoveries); and cash never negative. Every check runs; the first broken one is named.
 
 One streamed pass over the journal checks the chain and sums every posting for the other
-checks; the loan book is read in one query per table (`ledger.verify_book`).
+checks, matching each repayment entry with its record on the way (`ledger.verify_records`); a
+second pass goes loan by loan over the loan book (`ledger.verify_book`). Neither holds the
+repayments: memory grows with the number of loans (the portfolio's sum per loan), not with
+the journal.
+
+Every statement reads one snapshot, so a posting committed while verify runs is either
+wholly in it or wholly out (`_snapshot`).
 """
 
 from __future__ import annotations
@@ -18,12 +24,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ledger.chain import JournalScan, scan_journal
-from ledger.verify_book import Book, fmt_minor, load_book
+from ledger import verify_scan
+from ledger.chain import STREAM_BATCH, JournalScan
+from ledger.db.engine import BEGIN_OPTION
+from ledger.verify_book import fmt_minor, loan_book, raw_connection, reversals
 from ledger.verify_portfolio import check_portfolio
-from ledger.verify_records import record_problems
+from ledger.verify_records import RecordMatch, record_problems
 
 __all__ = ["Check", "VerifyReport", "verify_ledger"]
 
@@ -80,9 +89,7 @@ def _listed(problems: list[str] | tuple[str, ...]) -> str:
 
 
 def _roles(session: Session) -> dict[int, str]:
-    raw = session.connection().connection.dbapi_connection
-    assert raw is not None
-    cursor = raw.cursor()
+    cursor = raw_connection(session).cursor()
     try:
         cursor.execute("SELECT id, role FROM account")
         return {int(i): str(role) for i, role in cursor.fetchall()}
@@ -91,9 +98,7 @@ def _roles(session: Session) -> dict[int, str]:
 
 
 def _totals(session: Session, table: str) -> dict[str, int]:
-    raw = session.connection().connection.dbapi_connection
-    assert raw is not None
-    cursor = raw.cursor()
+    cursor = raw_connection(session).cursor()
     try:
         cursor.execute(f"SELECT currency, sum(amount_minor) FROM {table} GROUP BY currency")
         return {str(c): int(t or 0) for c, t in cursor.fetchall()}
@@ -101,9 +106,10 @@ def _totals(session: Session, table: str) -> dict[str, int]:
         cursor.close()
 
 
-def _expected_cash(session: Session, scan: JournalScan, book: Book,
-                   roles: dict[int, str]) -> dict[str, int]:
-    """Cash as the operational records say it should be."""
+def _expected_cash(session: Session, scan: JournalScan, roles: dict[int, str],
+                   paid_out: dict[str, int], repaid: dict[str, int]) -> dict[str, int]:
+    """Cash as the operational records say it should be: `paid_out` is the principal of the
+    disbursed loans and `repaid` the standing repayments, per currency."""
     out: dict[str, int] = dict(_totals(session, "capital_receipt"))
 
     def add(currency: str, amount: int) -> None:
@@ -111,10 +117,9 @@ def _expected_cash(session: Session, scan: JournalScan, book: Book,
 
     for currency, total in _totals(session, "grant_payment").items():
         add(currency, -total)
-    for loan in book.loans.values():
-        if loan.disbursed:
-            add(loan.currency, -loan.principal_minor)
-    for currency, amount in book.standing_total.items():
+    for currency, amount in paid_out.items():
+        add(currency, -amount)
+    for currency, amount in repaid.items():
         add(currency, amount)
     for _, kind, _, _, _, postings in scan.kept.values():
         if kind == "recovery":
@@ -149,23 +154,72 @@ def _no_cycle_collection() -> Iterator[None]:
             gc.enable()
 
 
+def _has_written(session: Session) -> bool:
+    # PostgreSQL assigns a transaction id at its first write, and not before.
+    if session.new or session.dirty or session.deleted:
+        return True
+    return session.execute(sa.text("SELECT pg_current_xact_id_if_assigned() IS NOT NULL")
+                           ).scalar() is not False
+
+
+@contextmanager
+def _snapshot(session: Session) -> Iterator[Session]:
+    """A session whose statements all read one snapshot, and only read.
+
+    PostgreSQL: a REPEATABLE READ READ ONLY transaction on a connection of its own (the
+    caller's READ COMMITTED one takes a new snapshot per statement), unless the caller's
+    transaction has written, when verify must read within it to see what it wrote. SQLite: a
+    transaction is one snapshot already; one that verify begins is DEFERRED (no write lock)."""
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        if session.in_transaction():
+            yield session
+            return
+        session.connection(execution_options={BEGIN_OPTION: "DEFERRED"})
+        try:
+            yield session
+        finally:
+            session.rollback()
+        return
+    if not isinstance(bind, sa.Engine) or (session.in_transaction() and _has_written(session)):
+        yield session
+        return
+    with Session(bind) as own:
+        own.connection(execution_options={"isolation_level": "REPEATABLE READ",
+                                          "postgresql_readonly": True})
+        try:
+            yield own
+        finally:
+            own.rollback()
+
+
 def verify_ledger(session: Session) -> VerifyReport:
-    """Run every check; reads only, so it can run on a read-only session beside writers."""
-    with _no_cycle_collection():
-        return _verify(session)
+    """Run every check on one snapshot of the ledger; reads only, so it can run beside
+    writers (see `_snapshot`)."""
+    with _no_cycle_collection(), _snapshot(session) as reading:
+        return _verify(reading)
 
 
 def _verify(session: Session) -> VerifyReport:
-    scan = scan_journal(session, _KEPT, _FIRST_OF)
+    match = RecordMatch(session, STREAM_BATCH)
+    try:
+        scan = verify_scan.scan(session, _KEPT, _FIRST_OF, STREAM_BATCH, match.restart)
+    finally:
+        match.close()
     roles = _roles(session)
-    book = load_book(session)
+    undone = reversals(session)
     checks = [_chain_check(scan)]
 
-    problems, rows = record_problems(session, scan, book)
+    problems, rows = record_problems(session, scan, match, [r[:4] for r in undone])
     checks.append(Check(
         "repayment records = their journal entries", not problems,
         _listed(problems) if problems else
         f"{rows} repayment and reversal records each match their entry"))
+    # What the records say came in: every repayment, less those a reversal takes back.
+    repaid = dict(match.totals)
+    for _, _, _, repayment_entry, amount, currency in undone:
+        if repayment_entry is not None and currency is not None and amount is not None:
+            repaid[currency] = repaid.get(currency, 0) - amount
 
     booked: dict[tuple[int | None, str], int] = {}
     portfolio: dict[str, int] = {}
@@ -177,13 +231,15 @@ def _verify(session: Session) -> VerifyReport:
             portfolio[currency] = portfolio.get(currency, 0) + amount
         elif role in ("cash", "cash_box"):
             cash[currency] = cash.get(currency, 0) + amount
-    found = check_portfolio(session, book, booked)
+    scan.sums.clear()  # the portfolio's part is in `booked` now
+    found = check_portfolio(session, loan_book(session, {r[1] for r in undone}, STREAM_BATCH),
+                            booked)
     detail = (f"portfolio accounts {_fmt(portfolio)}; {found.replayed} loans replayed owe "
               f"{_fmt(found.owed)}")
     checks.append(Check("portfolio = Σ outstanding principal", not found.problems,
                         f"{detail}; {_listed(found.problems)}" if found.problems else detail))
 
-    expected = _expected_cash(session, scan, book, roles)
+    expected = _expected_cash(session, scan, roles, found.paid_out, repaid)
     checks.append(Check(
         "cash = capital + repayments + recoveries − loans − grants", _same(cash, expected),
         f"cash accounts {_fmt(cash)}; records say {_fmt(expected)}",

@@ -2,14 +2,16 @@
 loan must be what its schedule and standing repayments leave owed (nothing for a loan written
 off or never paid out).
 
-Each loan is first replayed by `ledger.verify_replay` in integers; when that agrees with the
-books the loan is settled. Any other loan (rescheduled, paid twice on one day, a due date
-stored in an odd form, or a disagreement) is replayed in full by `ledger.allocation.allocate`,
-which has the last word.
+Loans come one at a time from `ledger.verify_book.loan_book`. Each is first replayed by
+`ledger.verify_replay` in integers; when that agrees with the books the loan is settled. Any
+other loan (rescheduled, paid twice on one day, a due date stored in an odd form, or a
+disagreement) waits in a chunk of `CHUNK` loans, replayed in full by
+`ledger.allocation.allocate`, which has the last word.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -20,25 +22,28 @@ from sqlalchemy.orm import Session
 from ledger.allocation import AllocationError, Due, Payment, allocate
 from ledger.money import Money, get_currency
 from ledger.services.loan_book import compose_dues, schedule_versions
-from ledger.verify_book import Book, LoanRow, fmt_minor
+from ledger.verify_book import LoanBook, LoanRow, fmt_minor, loan_rows
 from ledger.verify_replay import outstanding_principal
 
 __all__ = ["Portfolio", "check_portfolio"]
 
-_DAY_AMOUNT = itemgetter(1, 4)
 # Loans per schedule query of the full replay (well under every database's parameter limit).
 CHUNK = 500
+_Key = tuple[int | None, str]
+_DAY_AMOUNT = itemgetter(1, 2)
 
 
 @dataclass(frozen=True, slots=True)
 class Portfolio:
     """What the portfolio check found: problems in loan order, what the replayed loans owe
-    per currency, how many loans were replayed and how many of them in full."""
+    per currency, how many loans were replayed and how many of them in full, and the
+    principal paid out on disbursed loans per currency (for the cash check)."""
 
     problems: tuple[str, ...]
     owed: dict[str, int]
     replayed: int
     full: int
+    paid_out: dict[str, int]
 
 
 def _versions(session: Session, ids: list[int], failed: dict[int, str]
@@ -57,36 +62,22 @@ def _versions(session: Session, ids: list[int], failed: dict[int, str]
     return out
 
 
-def _repayment_ids(session: Session, ids: list[int]) -> dict[int, int]:
-    # Repayment ids by entry id: `allocate` orders a day's payments by them.
-    raw = session.connection().connection.dbapi_connection
-    assert raw is not None
-    cursor = raw.cursor()
-    out: dict[int, int] = {}
-    try:
-        for start in range(0, len(ids), CHUNK):
-            chunk = ", ".join(str(int(i)) for i in ids[start:start + CHUNK])
-            cursor.execute(f"SELECT entry_id, id FROM repayment WHERE loan_id IN ({chunk})")
-            out.update(cursor.fetchall())
-    finally:
-        cursor.close()
-    return out
-
-
-def _full_replay(session: Session, loans: list[LoanRow], book: Book) -> dict[int, int | str]:
+def _full_replay(session: Session, loans: list[LoanBook]) -> dict[int, int | str]:
     """Outstanding principal (minor units) by `allocate`, or why the loan cannot be replayed."""
     failed: dict[int, str] = {}
-    versions = _versions(session, [loan.id for loan in loans], failed)
-    refs = _repayment_ids(session, [loan.id for loan in loans])
+    versions = _versions(session, [book.loan.id for book in loans], failed)
     out: dict[int, int | str] = dict(failed)
-    for loan in loans:
+    for book in loans:
+        loan = book.loan
         if loan.id in failed:
             continue
         try:
             cur = get_currency(loan.currency)
-            pays = tuple(Payment(refs[entry_id], date.fromisoformat(str(day)),
+            # `allocate` orders a day's payments by their repayment ids.
+            pays = tuple(Payment(rid, date.fromisoformat(str(day)),
                                  Decimal(amount).scaleb(-cur.digits))
-                         for entry_id, day, _, _, amount, _, _ in book.standing.get(loan.id, ()))
+                         for rid, day, amount in sorted(book.standing,
+                                                        key=lambda p: (str(p[1]), p[0])))
             state = allocate(compose_dues(versions.get(loan.id, []), pays), pays, strict=False)
             out[loan.id] = Money(state.outstanding_principal, cur).minor
         except (AllocationError, ValueError, TypeError, ArithmeticError, KeyError) as exc:
@@ -94,11 +85,10 @@ def _full_replay(session: Session, loans: list[LoanRow], book: Book) -> dict[int
     return out
 
 
-def _problem(book: Book, key: tuple[int | None, str], held: int, owed: int) -> str:
+def _problem(loan: LoanRow | None, key: _Key, held: int, owed: int) -> str:
     loan_id, currency = key
     if loan_id is None:
         return f"portfolio postings for no loan hold {fmt_minor(held, currency)}"
-    loan = book.loans.get(loan_id)
     if loan is None:
         return (f"portfolio postings for loan id {loan_id}, which is not in the loan records, "
                 f"hold {fmt_minor(held, currency)}")
@@ -109,43 +99,78 @@ def _problem(book: Book, key: tuple[int | None, str], held: int, owed: int) -> s
     return f"{loan.name}: the portfolio holds {fmt_minor(held, currency)} for it, but {why}"
 
 
-def check_portfolio(session: Session, book: Book,
-                    booked: dict[tuple[int | None, str], int]) -> Portfolio:
-    """Compare `booked` (portfolio postings summed by loan id and currency) with every
-    disbursed, not written-off loan's outstanding principal, loan by loan."""
-    expected: dict[tuple[int | None, str], int] = {}
-    full: list[LoanRow] = []
-    replayed = 0
-    for loan in book.loans.values():
+class _Check:
+    """The running state of `check_portfolio`."""
+
+    def __init__(self, session: Session, booked: dict[_Key, int]) -> None:
+        self.session, self.booked = session, booked
+        self.problems: list[tuple[tuple[int, int], str]] = []
+        self.owed: dict[str, int] = {}
+        self.paid_out: dict[str, int] = {}
+        self.pending: list[LoanBook] = []
+        self.replayed = self.full = 0
+
+    def owes(self, loan: LoanRow, held: int, owed: int) -> None:
+        self.owed[loan.currency] = self.owed.get(loan.currency, 0) + owed
+        if held != owed:
+            self.problems.append(((loan.id, 1), _problem(loan, (loan.id, loan.currency),
+                                                         held, owed)))
+
+    def loan(self, book: LoanBook) -> None:
+        loan = book.loan
+        if loan.disbursed:
+            self.paid_out[loan.currency] = (self.paid_out.get(loan.currency, 0)
+                                            + loan.principal_minor)
+        held = self.booked.pop((loan.id, loan.currency), 0)
         if not loan.disbursed or loan.status == "written_off":
-            continue
-        replayed += 1
-        versions = book.schedules.get(loan.id, [])
-        own: tuple[int | None, str] = (loan.id, loan.currency)
+            if held:
+                self.problems.append(((loan.id, 1), _problem(loan, (loan.id, loan.currency),
+                                                             held, 0)))
+            return
+        self.replayed += 1
         fast = None
-        if len(versions) <= 1 and loan.id not in book.odd:
-            fast = outstanding_principal(versions[0] if versions else [],
-                                         map(_DAY_AMOUNT, book.standing.get(loan.id, ())))
-        if fast is not None and fast == booked.get(own, 0):
-            expected[own] = fast
-        else:
-            full.append(loan)
-    problems: list[tuple[tuple[int, int], str]] = []
-    results = _full_replay(session, full, book) if full else {}
-    unreadable: set[tuple[int | None, str]] = set()
-    for loan in full:
-        result = results[loan.id]
-        if isinstance(result, str):
-            problems.append(((loan.id, 0), f"{loan.name}: {result}"))
-            unreadable.add((loan.id, loan.currency))
-        else:
-            expected[(loan.id, loan.currency)] = result
-    for key in set(booked) | set(expected):
-        held, owed = booked.get(key, 0), expected.get(key, 0)
-        if held != owed and key not in unreadable:
-            problems.append(((-1 if key[0] is None else key[0], 1),
-                             _problem(book, key, held, owed)))
-    owed_total: dict[str, int] = {}
-    for (_, currency), amount in expected.items():
-        owed_total[currency] = owed_total.get(currency, 0) + amount
-    return Portfolio(tuple(p for _, p in sorted(problems)), owed_total, replayed, len(full))
+        if len(book.schedules) <= 1 and not book.odd:
+            fast = outstanding_principal(book.schedules[0] if book.schedules else [],
+                                         map(_DAY_AMOUNT, book.standing))
+        if fast is not None and fast == held:
+            self.owes(loan, held, fast)
+            return
+        self.booked[(loan.id, loan.currency)] = held  # kept for the full replay
+        self.pending.append(book)
+        if len(self.pending) >= CHUNK:
+            self.flush()
+
+    def flush(self) -> None:
+        self.full += len(self.pending)
+        results = _full_replay(self.session, self.pending)
+        for book in self.pending:
+            loan, result = book.loan, results[book.loan.id]
+            held = self.booked.pop((loan.id, loan.currency), 0)
+            if isinstance(result, str):
+                self.problems.append(((loan.id, 0), f"{loan.name}: {result}"))
+            else:
+                self.owes(loan, held, result)
+        self.pending = []
+
+    def rest(self) -> None:
+        """Portfolio postings for no loan, a loan not in the records, or another currency."""
+        rest = {k: v for k, v in self.booked.items() if v}
+        loans = loan_rows(self.session, {k[0] for k in rest if k[0] is not None})
+        for key, held in rest.items():
+            loan = loans.get(key[0]) if key[0] is not None else None
+            self.problems.append(((-1 if key[0] is None else key[0], 1),
+                                  _problem(loan, key, held, 0)))
+
+
+def check_portfolio(session: Session, books: Iterable[LoanBook],
+                    booked: dict[_Key, int]) -> Portfolio:
+    """Compare `booked` (portfolio postings summed by loan id and currency; emptied here)
+    with every disbursed, not written-off loan's outstanding principal, loan by loan."""
+    check = _Check(session, booked)
+    for book in books:
+        check.loan(book)
+    if check.pending:
+        check.flush()
+    check.rest()
+    return Portfolio(tuple(p for _, p in sorted(check.problems)), check.owed, check.replayed,
+                     check.full, check.paid_out)

@@ -14,7 +14,7 @@ stored values cannot be read that way is checked through `EntryContent` instead.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import partial
 from itertools import chain, groupby
 from operator import itemgetter
@@ -27,6 +27,7 @@ from ledger.chain import (
     BrokenEntry,
     ChainReport,
     EntryContent,
+    FirstPosting,
     JournalScan,
     PostingContent,
     PostingRow,
@@ -161,8 +162,11 @@ def _stray_posting(raw: Any) -> tuple[int, int] | None:
 
 
 def scan(session: Session, keep: frozenset[str], first_of: frozenset[str],
-         batch: int) -> JournalScan:
-    """See `ledger.chain.scan_journal`."""
+         batch: int, sink: Callable[[], Callable[[FirstPosting], object]] | None = None
+         ) -> JournalScan:
+    """See `ledger.chain.scan_journal`. `sink()`, when given, is called before each pass
+    (the id-ordered one may give way to the seq-ordered one part way) and returns where that
+    pass sends the first postings (`walk`'s `sink`)."""
     connection = session.connection()
     dialect = connection.dialect.name
     raw = connection.connection.dbapi_connection
@@ -185,11 +189,11 @@ def scan(session: Session, keep: frozenset[str], first_of: frozenset[str],
 
     try:
         return walk(_by_id(raw, dialect, batch), keep, first_of, accounts, reversed_seq,
-                    reference)
+                    reference, None if sink is None else sink())
     except _OutOfOrder:
         pass
     result = walk(_by_seq(raw, dialect, batch), keep, first_of, accounts, reversed_seq,
-                  reference)
+                  reference, None if sink is None else sink())
     stray = _stray_posting(raw)
     if stray is None or result.chain.broken is not None:
         return result

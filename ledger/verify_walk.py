@@ -114,18 +114,20 @@ class _Accounts:
 
 def walk(batches: Iterable[list[tuple[tuple[Any, ...], list[PostingRow]]]], keep: frozenset[str],
          first_of: frozenset[str], accounts: dict[int, tuple[str, str]],
-         reversed_seq: dict[int, int | None], reference: Callable[[int, str], bool]
-         ) -> JournalScan:
+         reversed_seq: dict[int, int | None], reference: Callable[[int, str], bool],
+         sink: Callable[[FirstPosting], object] | None = None) -> JournalScan:
     """Check and sum `batches` of (entry row, its postings) in chain order; see
     `scan_journal`.
     `accounts` maps id to (code, currency); `reference(entry id, previous hash)` checks one
-    entry's hash the slow, sure way."""
+    entry's hash the slow, sure way. With a `sink`, each first posting of the `first_of`
+    kinds goes to it as it is met instead of into the result, so none is held."""
     books = _Accounts(accounts)
     currency_of, prefix, width, shapes = books.currency, books.prefix, books.width, books.shapes
     by_int: dict[int, int] = {}
     by_tuple: Sums = {}
     kept: dict[int, tuple[int, str, Any, int | None, int | None, tuple[PostingRow, ...]]] = {}
     firsts: list[FirstPosting] = []
+    note = firsts.append if sink is None else sink
     sha256, enc, suffix = hashlib.sha256, encode_basestring, _SUFFIX
     prev_hash, prev_seq, count = GENESIS_HASH, None, 0
     broken: BrokenEntry | None = None
@@ -136,7 +138,7 @@ def walk(batches: Iterable[list[tuple[tuple[Any, ...], list[PostingRow]]]], keep
             kept[eid] = (seq, kind, occurred, loan_id, reverses_id, tuple(group))
         if kind in first_of and group:
             p = group[0]
-            firsts.append((eid, occurred, loan_id, p[1], p[3], p[2], p[5]))
+            note((eid, occurred, loan_id, p[1], p[3], p[2], p[5]))
         if broken is not None:
             _add(by_tuple, group)  # the sums still count every posting
             continue

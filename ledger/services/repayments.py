@@ -17,7 +17,7 @@ from sqlmodel import col
 from ledger.accounts import AccountRole, account_for
 from ledger.actor import Actor, Permission, SecondPersonRequired
 from ledger.allocation import COMPONENTS, Parts, Payment, PaymentRefused, payoff_amount
-from ledger.db.tables import Family, Loan, Repayment, RepaymentReversal
+from ledger.db.tables import Account, Family, Loan, Repayment, RepaymentReversal
 from ledger.journal import Line, lock_chain, post_entry, reverse_entry
 from ledger.money import Money, format_amount, get_currency
 from ledger.services.errors import Conflict, NotFound, ServiceError
@@ -43,6 +43,16 @@ _INCOME = {"interest": AccountRole.INTEREST_INCOME, "fee": AccountRole.FEE_INCOM
            "penalty": AccountRole.PENALTY_INCOME, "principal": AccountRole.LOAN_PORTFOLIO}
 
 
+def _account_id(account: Account) -> int:
+    # Accounts are cached for the session and never change; after a commit expires one, its
+    # identity still names it, so taking the id needs no round trip to reload the row.
+    identity = sa.inspect(account).identity
+    if identity is not None:
+        return int(identity[0])
+    assert account.id is not None
+    return account.id
+
+
 def allocation_lines(session: Session, loan: Loan, change: Parts) -> list[Line]:
     """Credit lines that book `change` (what the replay now allocates beyond what is booked)
     to the portfolio and income accounts; a negative part becomes a debit."""
@@ -52,8 +62,7 @@ def allocation_lines(session: Session, loan: Loan, change: Parts) -> list[Line]:
         value = change.get(component)
         if value:
             account = account_for(session, _INCOME[component], fund_id=loan.fund_id)
-            assert account.id is not None
-            lines.append(Line(account.id, -Money(value, get_currency(loan.currency)),
+            lines.append(Line(_account_id(account), -Money(value, get_currency(loan.currency)),
                               loan_id=loan.id, component=component))
     return lines
 
@@ -121,17 +130,17 @@ def record_repayment(
     change = after.paid - booked_parts(session, loan.id)
     role = AccountRole.CASH if cash_box_id is None else AccountRole.CASH_BOX
     cash = account_for(session, role, fund_id=loan.fund_id, cash_box_id=cash_box_id)
-    assert cash.id is not None
+    cash_id = _account_id(cash)
     with use_case(session):
         entry = post_entry(
             session, kind="repayment", occurred_on=paid_on, by=actor.name, loan_id=loan.id,
             memo=f"Repayment on loan {loan.ref} from {_who(session, loan)}" + (
                 f": {note}" if note else ""),
-            lines=[Line(cash.id, amount, loan_id=loan.id),
+            lines=[Line(cash_id, amount, loan_id=loan.id),
                    *allocation_lines(session, loan, change)])
         assert entry.id is not None
         row = Repayment(ref=ref, loan_id=loan.id, paid_on=paid_on, amount_minor=amount.minor,
-                        currency=cur.code, cash_account_id=cash.id, received_by=actor.name,
+                        currency=cur.code, cash_account_id=cash_id, received_by=actor.name,
                         note=note, entry_id=entry.id)
         session.add(row)
         if after.outstanding.total == 0:
