@@ -3,10 +3,10 @@
 `post_repayments` gives the same journal, repayment rows, loan states and hash chain as calling
 `record_repayment` for each payment in (date, input) order: the inputs of every loan (schedule,
 standing payments, what the journal booked) are read in a few grouped queries, each loan's
-payments are replayed once with `ledger.allocation.Replay` (standing ones first, new ones
-after), every entry's lines and hash are computed in Python in chain order, and entries,
-postings, repayments and loan events are written in batches by `RowWriter` instead of one ORM
-object per row.
+payments are replayed once (standing ones first, new ones after; see
+`ledger.services.bulk_replay`), every entry's lines and hash are computed in Python in chain
+order, and entries, postings, repayments and loan events are written in batches by
+`RowWriter` instead of one ORM object per row.
 """
 
 from __future__ import annotations
@@ -15,7 +15,6 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -23,28 +22,13 @@ from sqlalchemy.orm import Session
 
 from ledger.accounts import AccountRole, account_for
 from ledger.actor import Actor, Permission
-from ledger.allocation import (
-    COMPONENTS,
-    Due,
-    LoanState,
-    Parts,
-    Payment,
-    Refusal,
-    Replay,
-    allocate,
-)
-from ledger.db.tables import Loan, core_table, utc_now
-from ledger.money import Money, format_amount, get_currency
+from ledger.allocation import COMPONENTS, Due, Payment
+from ledger.db.tables import core_table, utc_now
+from ledger.money import Money, get_currency
 from ledger.services.bulk_chain import CHUNK, ChainWriter, RowWriter, reserve_ids
+from ledger.services.bulk_replay import LoanRow, changes, decimal_inputs, loan_rows
 from ledger.services.errors import Conflict, ServiceError
-from ledger.services.loan_book import (
-    booked_parts_by_loan,
-    first_schedules,
-    last_reschedules,
-    load_dues,
-    load_payments,
-    standing_payments,
-)
+from ledger.services.loan_book import last_reschedules
 from ledger.services.unit import transactional
 
 __all__ = ["CHUNK", "BulkResult", "ChainWriter", "NewRepayment", "RowWriter", "post_repayments",
@@ -75,36 +59,11 @@ class BulkResult:
     closed_loans: tuple[int, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class _LoanRow:
-    id: int
-    ref: str
-    status: str
-    currency: str
-    fund_id: int
-    disbursed_on: date | None
-    who: str
-
-
-def _loans(session: Session, ids: list[int]) -> dict[int, _LoanRow]:
-    loan, fam = core_table("loan"), core_table("family")
-    out: dict[int, _LoanRow] = {}
-    for chunk in _chunks(ids, 900):
-        for r in session.execute(
-            sa.select(loan.c.id, loan.c.ref, loan.c.status, loan.c.currency, loan.c.fund_id,
-                      loan.c.disbursed_on, fam.c.head_name_latin, fam.c.head_name)
-            .join(fam, fam.c.id == loan.c.family_id).where(loan.c.id.in_(chunk))
-        ):
-            out[int(r[0])] = _LoanRow(int(r[0]), str(r[1]), str(r[2]), str(r[3]), int(r[4]),
-                                      r[5], str(r[6] or r[7]))
-    return out
-
-
 def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
     return [items[i:i + size] for i in range(0, len(items), size)]
 
 
-def _check(loans: dict[int, _LoanRow], payments: Sequence[NewRepayment], today: date,
+def _check(loans: dict[int, LoanRow], payments: Sequence[NewRepayment], today: date,
            rescheduled: dict[int, date]) -> None:
     """The refusals of `record_repayment`, for the whole batch, before anything is written."""
     for p in payments:
@@ -148,101 +107,12 @@ def _check_refs(session: Session, payments: Sequence[NewRepayment]) -> None:
                            field="ref")
 
 
-def _inputs(session: Session, ids: list[int], loans: dict[int, _LoanRow],
-            rescheduled: dict[int, date]) -> dict[int, tuple[tuple[Due, ...], list[Payment]]]:
-    stored = standing_payments(session, ids)
-    schedules = first_schedules(session, {i: loans[i].currency for i in ids
-                                          if i not in rescheduled})
-    out: dict[int, tuple[tuple[Due, ...], list[Payment]]] = {}
-    for loan_id in ids:
-        if loan_id in rescheduled:
-            row = session.get(Loan, loan_id)
-            assert row is not None
-            pays = load_payments(session, loan_id, currency=get_currency(row.currency))
-            out[loan_id] = (load_dues(session, row, pays), list(pays))
-        else:
-            out[loan_id] = (tuple(schedules.get(loan_id, ())), stored.get(loan_id, []))
-    return out
-
-
 def replay_inputs(session: Session, loan_ids: Sequence[int]
                   ) -> dict[int, tuple[tuple[Due, ...], list[Payment]]]:
     """Per loan, the dues its payments replay over and its standing payments (by id), read
     in a few queries for all loans at once; rescheduled loans go through `load_dues`."""
     ids = sorted(set(loan_ids))
-    return _inputs(session, ids, _loans(session, ids), last_reschedules(session, ids))
-
-
-def _refused(loan: _LoanRow, p: Payment, payoff: Decimal) -> ServiceError:
-    cur = get_currency(loan.currency)
-    if payoff == 0:
-        return ServiceError(f"loan {loan.ref} is already fully repaid on {p.paid_on}",
-                            field="amount")
-    return ServiceError(f"{format_amount(p.amount, cur)} is more than the payoff amount of "
-                        f"{format_amount(payoff, cur)} on {p.paid_on}", field="amount")
-
-
-def _credits(parts: Parts, digits: int) -> tuple[tuple[str, int], ...]:
-    # The allocation lines of one payment: (component, minor units credited), nonzero only.
-    # Riel amounts are whole already: int() alone is their minor units.
-    out = []
-    for c, v in (("penalty", parts.penalty), ("fee", parts.fee),
-                 ("interest", parts.interest), ("principal", parts.principal)):
-        if v:
-            out.append((c, int(v.scaleb(digits)) if digits else int(v)))
-    return tuple(out)
-
-
-Change = tuple[tuple[tuple[str, int], ...], date | None]
-
-
-def _replay(loan: _LoanRow, dues: tuple[Due, ...], stored: list[Payment], new: list[Payment],
-            booked: Parts) -> list[Change]:
-    """Per new payment (in order): the allocation change to book, as minor-unit credits by
-    component, and the closing date when that payment leaves nothing owed — what
-    `record_repayment` computes, payment by payment."""
-    digits = get_currency(loan.currency).digits
-    out: list[Change] = []
-    if not stored or new[0].paid_on >= stored[-1].paid_on:
-        # Every new payment replays after the stored ones: one replay, fed in order, gives
-        # every allocation; the journal's drift from the replay goes with the first one.
-        replay = Replay(dues)
-        for p in stored:
-            replay.split(p)
-        drift = replay.paid - booked if stored else None
-        for p in new:
-            result = replay.split(p)
-            if isinstance(result, Refusal):
-                raise _refused(loan, p, result.payoff)
-            if out and out[-1][1] is not None:
-                raise ServiceError(f"loan {loan.ref} was closed on {out[-1][1]}; payments go "
-                                   "only to active loans", field="loan")
-            if drift is not None:
-                result = result + drift
-                drift = None
-            out.append((_credits(result, digits), p.paid_on if replay.settled else None))
-        return out
-    state: LoanState = allocate(dues, stored, strict=False)
-    running = booked
-    for p in new:
-        if out and out[-1][1] is not None:
-            raise ServiceError(f"loan {loan.ref} was closed on {out[-1][1]}; payments go only "
-                               "to active loans", field="loan")
-        after = state.with_payment(p, strict=False)
-        refusal = next((r for r in after.refused if r.payment.ref == p.ref), None)
-        if refusal is not None:
-            raise _refused(loan, p, refusal.payoff)
-        if len(after.refused) > len(state.refused):
-            later = after.refused[-1].payment
-            raise ServiceError(f"a payment on {p.paid_on} would leave the later payment of "
-                               f"{format_amount(later.amount, get_currency(loan.currency))} on "
-                               f"{later.paid_on} above what loan {loan.ref} owes",
-                               field="paid_on")
-        change = after.paid - running
-        running, state = after.paid, after
-        closed = (after.closed_on or p.paid_on) if after.outstanding.total == 0 else None
-        out.append((_credits(change, digits), closed))
-    return out
+    return decimal_inputs(session, ids, loan_rows(session, ids), last_reschedules(session, ids))
 
 
 def _accounts(session: Session, fund_ids: set[int]
@@ -260,25 +130,6 @@ def _accounts(session: Session, fund_ids: set[int]
             assert acct.id is not None
             income[fund_id][component] = (acct.id, acct.code)
     return cash, income
-
-
-def _changes(session: Session, payments: Sequence[NewRepayment], order: list[int],
-             loans: dict[int, _LoanRow], rescheduled: dict[int, date], rid: dict[int, int]
-             ) -> dict[int, Change]:
-    """What each payment books (by input position), replaying each loan once."""
-    per_loan: dict[int, list[int]] = defaultdict(list)
-    for n in order:
-        per_loan[payments[n].loan_id].append(n)
-    ids = sorted(per_loan)
-    inputs = _inputs(session, ids, loans, rescheduled)
-    booked = booked_parts_by_loan(session, [i for i in ids if inputs[i][1]])
-    change: dict[int, Change] = {}
-    for loan_id, ns in per_loan.items():
-        dues, stored = inputs[loan_id]
-        new = [Payment(rid[n], payments[n].paid_on, payments[n].amount.amount) for n in ns]
-        results = _replay(loans[loan_id], dues, stored, new, booked.get(loan_id, Parts()))
-        change.update(zip(ns, results, strict=True))
-    return change
 
 
 REPAYMENT_COLUMNS = ("id", "ref", "loan_id", "paid_on", "amount_minor", "currency",
@@ -304,13 +155,17 @@ def post_repayments(
     writer = ChainWriter(session)  # takes the chain lock and flushes pending ORM writes
     order = sorted(range(len(payments)), key=lambda n: (payments[n].paid_on, n))
     loan_ids = sorted({p.loan_id for p in payments})
-    loans = _loans(session, loan_ids)
+    loans = loan_rows(session, loan_ids)
     rescheduled = last_reschedules(session, loan_ids)
     _check(loans, payments, today, rescheduled)
     _check_refs(session, payments)
     repayment_ids = reserve_ids(session, "repayment", len(payments))
     rid = {n: repayment_ids[k] for k, n in enumerate(order)}
-    change = _changes(session, payments, order, loans, rescheduled, rid)
+    per_loan: dict[int, list[tuple[int, Payment]]] = defaultdict(list)
+    for n in order:
+        p = payments[n]
+        per_loan[p.loan_id].append((n, Payment(rid[n], p.paid_on, p.amount.amount)))
+    change = changes(session, per_loan, loans, rescheduled)
 
     at = utc_now()
     cash, income = _accounts(session, {loans[i].fund_id for i in loan_ids})

@@ -9,14 +9,16 @@ there); on other databases through Core executemany, which binds them itself.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
+from json.encoder import encode_basestring
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ledger.chain import EntryContent, PostingContent, entry_hash
+from ledger.chain import iso_utc
 from ledger.db.tables import GENESIS_HASH, core_table
 from ledger.journal import lock_chain
 from ledger.services.errors import ServiceError
@@ -59,6 +61,38 @@ class _Bound(dict[Any, Any]):
 
 def _unchanged(value: Any) -> Any:
     return value
+
+
+def _json(value: int | str | None) -> str:
+    # One scalar as `json.dumps(..., ensure_ascii=False)` writes it.
+    if value is None:
+        return "null"
+    if isinstance(value, str):
+        return encode_basestring(value)
+    return int.__repr__(value)
+
+
+def _posting_key(line: tuple[int, str, int, int | None, str | None]
+                 ) -> tuple[str, int, int, str]:
+    # `PostingContent`'s sort key; every posting of an entry is in the entry's currency.
+    return (line[1], line[2], -1 if line[3] is None else line[3], line[4] or "")
+
+
+def _hashed_text(prev: str, seq: int, kind: str, occurred_on: date, memo: str, by: str,
+                 stamp: str, loan_id: int | None, currency: str,
+                 lines: list[tuple[int, str, int, int | None, str | None]]) -> str:
+    """What `entry_hash(prev, content)` hashes for an entry that reverses nothing: the
+    previous hash, a newline, `EntryContent.canonical`'s text, written out directly (the
+    keys in sorted order, postings in `PostingContent` order); `stamp` is `iso_utc` of the
+    entry's time. Tests hold it byte for byte to `EntryContent.canonical`."""
+    cur = encode_basestring(currency)
+    text = ",".join([f"[{encode_basestring(code)},{cur},{_json(amount)},{_json(lid)},"
+                     f"{_json(component)}]"
+                     for _, code, amount, lid, component in sorted(lines, key=_posting_key)])
+    return (f'{prev}\n{{"created_at":"{stamp}","created_by":{encode_basestring(by)},'
+            f'"kind":{encode_basestring(kind)},"loan_id":{_json(loan_id)},'
+            f'"memo":{encode_basestring(memo)},"occurred_on":"{occurred_on.isoformat()}",'
+            f'"postings":[{text}],"reverses_seq":null,"seq":{_json(seq)}}}')
 
 
 class RowWriter:
@@ -111,6 +145,7 @@ class ChainWriter:
         self._posting_rows = RowWriter(session, "posting", POSTING_COLUMNS)
         self._day = self._entry_rows.binder("occurred_on")
         self._at = self._entry_rows.binder("created_at")
+        self._stamp = _Bound(iso_utc).__getitem__
         # Queued rows, as tuples in ENTRY_COLUMNS / POSTING_COLUMNS order.
         self.entries: list[tuple[Any, ...]] = []
         self.postings: list[tuple[Any, ...]] = []
@@ -127,12 +162,9 @@ class ChainWriter:
         if balance != 0 or zero_line:
             raise ServiceError(f"entry for loan {loan_id} on {occurred_on} does not balance")
         self.seq += 1
-        content = EntryContent(
-            seq=self.seq, kind=kind, occurred_on=occurred_on, memo=memo, created_by=by,
-            created_at=at, loan_id=loan_id, reverses_seq=None,
-            postings=tuple([PostingContent(code, currency, amount, lid, component)
-                            for _, code, amount, lid, component in lines]))
-        digest = entry_hash(self.prev, content)
+        digest = hashlib.sha256(_hashed_text(self.prev, self.seq, kind, occurred_on, memo, by,
+                                             self._stamp(at), loan_id, currency, lines)
+                                .encode()).hexdigest()
         self.entries.append((entry_id, self.seq, kind, self._day(occurred_on), memo, by,
                              self._at(at), None, loan_id, self.prev, digest))
         self.postings.extend([(entry_id, acct, currency, amount, lid, component)

@@ -1,0 +1,169 @@
+"""`ledger.allocation.Replay` in integer minor units, for bulk posting in the default order.
+
+In installment-first order (penalty, fee, interest, principal of each installment, oldest
+first) every payment below the payoff amount fills the schedule's slots front to back, so what
+all of them paid is one running total and a payment's split by component is how far that total
+moves through each component's slots (see `ledger.verify_replay`, which replays the same way).
+Only a payment at or above the payoff amount on its date behaves otherwise: equal, it pays the
+payoff claim (`ledger.allocation_book`'s rule) and forgives the rest, which settles the loan;
+above, or not above zero, it is refused and changes nothing.
+
+For amounts that are whole minor units this gives, payment by payment, exactly the split,
+refusal, payoff and `settled` of `Replay(dues)` (tests compare the two on random schedules);
+the callers convert amounts to minor units and back, so exponents never matter here.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections.abc import Sequence
+from datetime import date
+from itertools import accumulate
+
+from ledger.allocation_book import _ALL, _INTEREST_AND_PRINCIPAL, _claims
+
+__all__ = ["MinorDue", "MinorReplay", "minor_dues_ok"]
+
+# (due date, penalty, fee, interest, principal) of one installment, in minor units.
+MinorDue = tuple[date, int, int, int, int]
+Split = tuple[int, int, int, int]
+
+
+def minor_dues_ok(dues: Sequence[MinorDue]) -> bool:
+    """Whether `Replay` would take these dues (in installment order): no negative part, due
+    dates strictly rising. Anything else goes through `Replay`, which names the problem."""
+    previous: date | None = None
+    for day, penalty, fee, interest, principal in dues:
+        if penalty < 0 or fee < 0 or interest < 0 or principal < 0:
+            return False
+        if previous is not None and not day > previous:
+            return False
+        previous = day
+    return True
+
+
+class MinorReplay:
+    """Payments fed one at a time in replay order over dues that `minor_dues_ok` accepts;
+    `split` gives what `Replay.split` gives, in minor units: the payment's (penalty, fee,
+    interest, principal), or None when it is refused (then `payoff` is what was owed)."""
+
+    __slots__ = ("_at", "_cum", "_dates", "_dues", "_ends", "_extra", "_now", "_total",
+                 "closed", "paid_total", "payoff")
+
+    def __init__(self, dues: Sequence[MinorDue]) -> None:
+        self._dues = dues
+        self._dates = [d[0] for d in dues]
+        # _ends[i]: where installment i ends in the running total; _cum[i][k]: component k of
+        # installments before i, summed; _at[i][k]: where slot k of installment i ends.
+        self._ends = list(accumulate(p + f + i + r for _, p, f, i, r in dues))
+        self._cum: list[Split] = [(0, 0, 0, 0)]
+        self._at: list[Split] = []
+        start = 0
+        for _, p, f, i, r in dues:
+            c = self._cum[-1]
+            self._cum.append((c[0] + p, c[1] + f, c[2] + i, c[3] + r))
+            self._at.append((start + p, start + p + f, start + p + f + i, start + p + f + i + r))
+            start += p + f + i + r
+        self._total = start
+        self.paid_total = 0  # the running total of every fill
+        self._now: Split = (0, 0, 0, 0)  # `_prefix(paid_total)`, kept up to date
+        self._extra: Split | None = None  # what a payoff paid beyond the running total
+        self.closed = False
+        self.payoff = 0
+
+    def _prefix(self, paid: int) -> Split:
+        # Component sums of the slots the running total `paid` has filled.
+        i = bisect_right(self._ends, paid)
+        c = self._cum[i]
+        if i >= len(self._at):
+            return c
+        a = self._at[i]
+        _, p, f, n, _ = self._dues[i]
+        start = a[0] - p
+        return (c[0] + min(max(paid - start, 0), p), c[1] + min(max(paid - a[0], 0), f),
+                c[2] + min(max(paid - a[1], 0), n), c[3] + max(paid - a[2], 0))
+
+    def _owing(self, i: int) -> Split:
+        # What installment i still owes once the running total has filled what it reached.
+        if self.closed:
+            return (0, 0, 0, 0)
+        paid = self.paid_total
+        a = self._at[i]
+        _, p, f, n, r = self._dues[i]
+        start = a[0] - p
+        return (p - min(max(paid - start, 0), p), f - min(max(paid - a[0], 0), f),
+                n - min(max(paid - a[1], 0), n), r - min(max(paid - a[2], 0), r))
+
+    def _claim(self, day: date) -> Split:
+        # The payoff claim on `day`, summed by component (`payoff_claim`'s rule).
+        out = [0, 0, 0, 0]
+        first = bisect_right(self._ends, self.paid_total)  # installments before owe nothing
+        for i, claim in enumerate(_claims(self._dates, day)):
+            if i < first:
+                continue
+            o = self._owing(i)
+            if claim == _ALL:
+                out[0] += o[0]
+                out[1] += o[1]
+            if claim in (_ALL, _INTEREST_AND_PRINCIPAL):
+                out[2] += o[2]
+            out[3] += o[3]
+        return (out[0], out[1], out[2], out[3])
+
+    def _owed_principal(self) -> int:
+        if self.closed:
+            return 0
+        return self._cum[-1][3] - self._now[3]
+
+    def feed(self, payments: Sequence[tuple[date, int]]) -> None:
+        """`split` each of the payments (paid on, amount), in replay order, keeping nothing
+        of their splits. When every one is above zero and below the principal still owed
+        after all of them, each was below the principal owed when it came (that only falls
+        as payments fill): all are plain fills, and only their sum moves the running total."""
+        if not payments:
+            return
+        amounts = [amount for _, amount in payments]
+        total = sum(amounts)
+        if not self.closed and min(amounts) > 0:
+            left = self._cum[-1][3] - self._prefix(self.paid_total + total)[3]
+            if max(amounts) < left:
+                self.paid_total += total
+                self._now = self._prefix(self.paid_total)
+                return
+        for day, amount in payments:
+            self.split(day, amount)
+
+    def split(self, day: date, amount: int) -> Split | None:
+        """The next payment (in replay order): its split, or None when refused."""
+        if amount > 0 and not self.closed and amount < self._owed_principal():
+            return self._fill(amount)
+        claim = self._claim(day)
+        payoff = claim[0] + claim[1] + claim[2] + claim[3]
+        if amount > 0 and amount < payoff:
+            return self._fill(amount)
+        if not amount > 0 or amount > payoff:
+            self.payoff = payoff
+            return None
+        # The payoff: pays the claim, forgives the rest; nothing is owed after it.
+        before = self._now
+        self._extra = (claim[0] + before[0], claim[1] + before[1], claim[2] + before[2],
+                       claim[3] + before[3])
+        self.closed = True
+        return claim
+
+    def _fill(self, amount: int) -> Split:
+        before = self._now
+        self.paid_total += amount
+        after = self._now = self._prefix(self.paid_total)
+        return (after[0] - before[0], after[1] - before[1], after[2] - before[2],
+                after[3] - before[3])
+
+    @property
+    def paid(self) -> Split:
+        """Everything the accepted payments paid so far, by component."""
+        return self._extra if self._extra is not None else self._now
+
+    @property
+    def settled(self) -> bool:
+        """True once nothing more is owed (paid or forgiven by a payoff)."""
+        return self.closed or self.paid_total == self._total

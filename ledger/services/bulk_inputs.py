@@ -1,0 +1,117 @@
+"""What bulk posting reads of many loans at once, as plain integers, dates and texts.
+
+The same rows `ledger.services.loan_book`'s batched readers read (first schedules, standing
+payments, what the journal booked), fetched with the database driver's own cursor in one
+query per 900 loans, in the transaction's connection: for thousands of loans SQLAlchemy's
+per-row result processing costs more than the queries. Amounts stay integer minor units
+(`ledger.allocation_minor` replays them); dates are parsed once per distinct value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import date
+from itertools import groupby
+from operator import itemgetter
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from ledger.allocation_minor import MinorDue
+from ledger.services.loan_book import BOOKED_KINDS
+
+__all__ = ["LoanFacts", "booked_minor", "loan_facts", "minor_payments", "minor_schedules"]
+
+_BATCH = 900
+_FIRST = itemgetter(0)
+
+# Per loan: id, ref, status, currency, fund id, disbursed on, borrower's name.
+LoanFacts = tuple[int, str, str, str, int, date | None, str]
+
+
+class _Dates(dict[Any, date]):
+    """Dates as the driver gives them (ISO text on SQLite, `date`s on PostgreSQL), each
+    parsed once: due dates and payment dates repeat across loans."""
+
+    def __missing__(self, raw: Any) -> date:
+        value = self[raw] = date.fromisoformat(raw) if isinstance(raw, str) else raw
+        return value
+
+
+def _rows(session: Session, sql: str, ids: Sequence[int]) -> Iterator[tuple[Any, ...]]:
+    # `sql` has one `{ids}` where the placeholders of a batch of ids go.
+    connection = session.connection()
+    mark = "?" if connection.dialect.name == "sqlite" else "%s"
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    cursor = raw.cursor()
+    try:
+        for start in range(0, len(ids), _BATCH):
+            chunk = list(ids[start:start + _BATCH])
+            cursor.execute(sql.format(ids=", ".join([mark] * len(chunk))), chunk)
+            yield from cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def loan_facts(session: Session, ids: Sequence[int]) -> dict[int, LoanFacts]:
+    """The loans named (those in the ledger), with what posting to them needs."""
+    days = _Dates()
+    out: dict[int, LoanFacts] = {}
+    for i, ref, status, currency, fund, disbursed, latin, name in _rows(session, (
+            "SELECT l.id, l.ref, l.status, l.currency, l.fund_id, l.disbursed_on, "
+            "f.head_name_latin, f.head_name FROM loan l JOIN family f ON f.id = l.family_id "
+            "WHERE l.id IN ({ids})"), ids):
+        out[int(i)] = (int(i), str(ref), str(status), str(currency), int(fund),
+                       None if disbursed is None else days[disbursed], str(latin or name))
+    return out
+
+
+def minor_schedules(session: Session, ids: Sequence[int]
+                    ) -> dict[int, tuple[list[int], list[MinorDue]]]:
+    """Each loan's first schedule (version 1): installment numbers and dues, by number."""
+    days = _Dates()
+    out: dict[int, tuple[list[int], list[MinorDue]]] = {}
+    for loan_id, rows in groupby(_rows(session, (
+            "SELECT ls.loan_id, si.number, si.due_date, si.penalty_minor, si.fee_minor, "
+            "si.interest_minor, si.principal_minor FROM loan_schedule ls "
+            "JOIN schedule_installment si ON si.schedule_id = ls.id "
+            "WHERE ls.loan_id IN ({ids}) AND ls.version = 1 ORDER BY ls.loan_id, si.number"),
+            ids), _FIRST):
+        got = list(rows)
+        out[loan_id] = ([r[1] for r in got], [(days[d], p, f, i, r) for _, _, d, p, f, i, r in got])
+    return out
+
+
+def minor_payments(session: Session, ids: Sequence[int]
+                   ) -> dict[int, list[tuple[int, date, int, str]]]:
+    """Each loan's standing (not reversed) repayments in replay order: (id, paid on, minor
+    units, currency)."""
+    days = _Dates()
+    out: dict[int, list[tuple[int, date, int, str]]] = {}
+    for loan_id, rows in groupby(_rows(session, (
+            "SELECT rp.loan_id, rp.id, rp.paid_on, rp.amount_minor, rp.currency "
+            "FROM repayment rp WHERE rp.loan_id IN ({ids}) AND NOT EXISTS "
+            "(SELECT 1 FROM repayment_reversal rr WHERE rr.repayment_id = rp.id) "
+            "ORDER BY rp.loan_id, rp.paid_on, rp.id"), ids), _FIRST):
+        out[loan_id] = [(pid, days[d], amount, currency) for _, pid, d, amount, currency in rows]
+    return out
+
+
+def booked_minor(session: Session, ids: Sequence[int]) -> dict[int, list[tuple[str, str, int]]]:
+    """`loan_book.booked_parts` of many loans, as the journal's own sums: per loan,
+    (component, currency, credits in minor units) of repayment and reallocation entries and
+    of the reversals of those entries, on the loan's non-cash accounts."""
+    kinds = ", ".join(f"'{k}'" for k in BOOKED_KINDS)
+    out: dict[int, list[tuple[str, str, int]]] = {}
+    for loan_id, component, currency, total in _rows(session, (
+            "SELECT p.loan_id, p.component, p.currency, SUM(p.amount_minor) FROM posting p "
+            "JOIN journal_entry je ON je.id = p.entry_id "
+            "JOIN account a ON a.id = p.account_id "
+            "WHERE p.loan_id IN ({ids}) AND p.component IS NOT NULL "
+            "AND a.role != 'cash' AND a.role != 'cash_box' "
+            f"AND (je.kind IN ({kinds}) OR (je.kind = 'reversal' AND EXISTS (SELECT 1 FROM "
+            f"journal_entry orig WHERE orig.id = je.reverses_id AND orig.kind IN ({kinds})))) "
+            "GROUP BY p.loan_id, p.component, p.currency"), ids):
+        out.setdefault(int(loan_id), []).append((str(component), str(currency), -int(total)))
+    return out
