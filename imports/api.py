@@ -11,6 +11,7 @@ from types import ModuleType
 
 from sqlalchemy.orm import Session
 
+from imports.collector import paused
 from imports.columns import Column, match_headers, parse_rows
 from imports.kinds import (
     capital,
@@ -87,6 +88,12 @@ def validate(kind: str, path: Path | str, *, session: Session, actor: Actor,
              today: date | None = None) -> ImportPreview:
     """Read and check a whole file; every problem is in the preview, none is raised. Nothing
     is written, and the session's transaction is ended so no lock outlives the preview."""
+    with paused():  # a few objects a cell, none cyclic: see `imports.collector`
+        return _validate(kind, path, session=session, actor=actor, today=today)
+
+
+def _validate(kind: str, path: Path | str, *, session: Session, actor: Actor,
+              today: date | None = None) -> ImportPreview:
     path, today = Path(path), today or date.today()
     if kind not in KINDS:
         return _preview(kind, path, today, [Problem(None, None, kind, (
@@ -121,11 +128,11 @@ def validate(kind: str, path: Path | str, *, session: Session, actor: Actor,
     for p in problems:
         if p.row is not None:
             by_row[p.row].append(p.message if not p.column else f"{p.column}: {p.message}")
+    refs, status = checked.refs, checked.status
     outcomes = tuple(
-        RowOutcome(r.number, checked.refs.get(r.number, ""),
-                   "error" if by_row.get(r.number) else checked.status.get(r.number, "error"),
-                   "; ".join(by_row.get(r.number, [])))
-        for r in rows)
+        RowOutcome(n, refs.get(n, ""), "error", "; ".join(by_row[n])) if n in by_row
+        else RowOutcome(n, refs.get(n, ""), status.get(n, "error"))
+        for n in [r.number for r in rows])
     return _preview(kind, path, today, problems, sheet=sheet.name, file_hash=file_hash,
                     headers=sheet.headers, rows=outcomes, plan=checked.plan)
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
+from imports.collector import paused
 from imports.problems import MAX_FILE_BYTES, FileRefused, Problem
 
 __all__ = ["Sheet", "column_letter", "read_table"]
@@ -83,9 +84,17 @@ def _table(name: str, grid: list[list[Any]], problems: list[Problem]) -> Sheet:
 
     problems = [named(p) for p in problems]
     width = len(headers)
+    body = grid[1:]
+    columns = _blanked_columns(body, width)
+    if columns is not None:
+        # Rows back from the blanked columns; a row of nothing but blanks is left out.
+        return Sheet(name, tuple(headers), tuple(
+            (number, values) for number, values in enumerate(zip(*columns, strict=True),
+                                                             start=2)
+            if values.count(None) != width), tuple(problems))
     pad = (None,) * width
     rows = []
-    for number, cells in enumerate(grid[1:], start=2):
+    for number, cells in enumerate(body, start=2):
         # Inline rather than through _blank(): this runs once per cell of the file.
         values = tuple([None if v is None or (isinstance(v, str) and (not v or v.isspace()))
                         else v for v in cells[:width]])
@@ -93,6 +102,22 @@ def _table(name: str, grid: list[list[Any]], problems: list[Problem]) -> Sheet:
             rows.append((number, values + pad[len(values):] if len(values) < width
                          else values))
     return Sheet(name, tuple(headers), tuple(rows), tuple(problems))
+
+
+def _blanked_columns(body: list[list[Any]], width: int) -> list[list[Any]] | None:
+    """The first `width` columns of a grid whose rows all reach that width, with every
+    blank cell (empty or white-space text) made None; None for a ragged grid. A column's
+    distinct values are judged once, so a sheet is not walked cell by cell in Python."""
+    if not body or width == 0 or min(map(len, body)) < width:
+        return None
+    out: list[list[Any]] = []
+    for column in list(zip(*body, strict=False))[:width]:
+        try:
+            blanks = {v for v in set(column) if _blank(v)}
+        except TypeError:  # an unhashable cell (never from the readers): row by row
+            return None
+        out.append([None if v in blanks else v for v in column] if blanks else list(column))
+    return out
 
 
 def _check_file(path: Path) -> bytes:
@@ -110,6 +135,11 @@ def _check_file(path: Path) -> bytes:
 
 def read_table(path: Path, kind: str) -> Sheet:
     """Read the table for `kind` from an .xlsx or .csv file; raises `FileRefused`."""
+    with paused():
+        return _read_table(path, kind)
+
+
+def _read_table(path: Path, kind: str) -> Sheet:
     head = _check_file(path)
     suffix = path.suffix.lower()
     if head.startswith(OLE_MAGIC):

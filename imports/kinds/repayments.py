@@ -11,11 +11,12 @@ from imports.kinds.common import by_refs, conflict, duplicate_refs
 from imports.preview import Checked, Context, Progress
 from imports.problems import Problem
 from imports.refs import RowRefused
-from ledger.allocation import Payment, allocate
+from ledger.allocation import Payment, Refusal, Replay, allocate
 from ledger.db.tables import core_table
 from ledger.money import Money, format_amount
 from ledger.services.bulk import NewRepayment, post_repayments, replay_inputs
 from ledger.services.errors import ServiceError
+from ledger.services.import_checks import principal_room, repayments_by_ref
 
 __all__ = ["COLUMNS", "check", "commit"]
 
@@ -69,29 +70,52 @@ def _loan_problems(row: ParsedRow, loan: Any, ctx: Context) -> list[Problem]:
     return out
 
 
+def _refused(checked: Checked, row: ParsedRow, ref: str, cur: str, payoff: Any) -> None:
+    checked.status.pop(row.number, None)
+    values = row.values
+    amount, paid_on = values["amount"], values["paid_on"]
+    checked.problems.append(Problem(row.number, "amount", str(amount), (
+        f"loan {ref} is already fully repaid by {paid_on}: this payment is not owed"
+        if payoff == 0 else
+        f"{amount} is more than the {format_amount(payoff, cur)} loan {ref} owes on "
+        f"{paid_on} (its payoff amount): check the amount and the date")))
+
+
 def _replay(checked: Checked, loans: dict[str, Any], pending: dict[int, list[ParsedRow]],
             ctx: Context) -> None:
     """Replay each loan's new payments after its standing ones; report each one refused."""
-    inputs = replay_inputs(ctx.session, list(pending))
     by_id = {int(loan._mapping["id"]): loan for loan in loans.values()}
-    for loan_id, rows in pending.items():
+    # A loan whose standing and new payments together stay below its principal cannot
+    # refuse any of them (see `principal_room`): only the others are replayed.
+    room = principal_room(ctx.session, pending)
+    replayed = [loan_id for loan_id, rows in pending.items()
+                if sum(r.values["amount"].minor for r in rows) >= room.get(loan_id, 0)]
+    inputs = replay_inputs(ctx.session, replayed)
+    for loan_id in replayed:
+        rows = pending[loan_id]
         dues, stored = inputs[loan_id]
         ref, cur = by_id[loan_id]._mapping["ref"], by_id[loan_id]._mapping["currency"]
-        new = [Payment(_FILE_REF_BASE + r.number, r.get("paid_on"), r.get("amount").amount)
-               for r in rows]
-        state = allocate(dues, [*stored, *new], strict=False)
-        row_of = {_FILE_REF_BASE + r.number: r for r in rows}
+        new = sorted(((r.values["paid_on"], _FILE_REF_BASE + r.number, r) for r in rows),
+                     key=lambda t: (t[0], t[1]))
+        if not stored or new[0][0] >= stored[-1].paid_on:
+            # Every new payment replays after the standing ones (ties go to the standing
+            # ones: their refs are lower), so the standing ones are decided as they were and
+            # one replay fed in order decides each new one as `allocate` would.
+            replay = Replay(dues)
+            for payment in stored:
+                replay.split(payment)
+            for paid_on, number, row in new:
+                result = replay.split(Payment(number, paid_on, row.values["amount"].amount))
+                if isinstance(result, Refusal):
+                    _refused(checked, row, ref, cur, result.payoff)
+            continue
+        state = allocate(dues, [*stored, *(Payment(n, d, r.values["amount"].amount)
+                                           for d, n, r in new)], strict=False)
+        row_of = {n: r for _, n, r in new}
         for refusal in state.refused:
-            row = row_of.get(int(refusal.payment.ref))
-            if row is None:
-                continue
-            checked.status.pop(row.number, None)
-            owed = format_amount(refusal.payoff, cur)
-            checked.problems.append(Problem(row.number, "amount", str(row.get("amount")), (
-                f"loan {ref} is already fully repaid by {row.get('paid_on')}: this payment "
-                "is not owed" if refusal.payoff == 0 else
-                f"{row.get('amount')} is more than the {owed} loan {ref} owes on "
-                f"{row.get('paid_on')} (its payoff amount): check the amount and the date")))
+            mine = row_of.get(int(refusal.payment.ref))
+            if mine is not None:
+                _refused(checked, mine, ref, cur, refusal.payoff)
         stored_refused = sum(1 for r in state.refused if int(r.payment.ref) not in row_of)
         # Replaying the standing payments alone is needed only when one of them is refused.
         if stored_refused and stored_refused > len(allocate(dues, stored, strict=False).refused):
@@ -107,49 +131,72 @@ def check(rows: list[ParsedRow], ctx: Context, present: set[str]) -> Checked:
     checked = Checked()
     dupes = duplicate_refs(rows, "payment_ref", checked)
     loans = by_refs(ctx.session, core_table("loan"),
-                    [r.get("loan_ref") for r in rows if r.get("loan_ref")])
-    stored = by_refs(ctx.session, core_table("repayment"),
-                     [r.get("payment_ref") for r in rows if r.get("payment_ref")])
+                    [v["loan_ref"] for v in (r.values for r in rows) if v.get("loan_ref")])
+    stored = repayments_by_ref(ctx.session, [v["payment_ref"] for v in (r.values for r in rows)
+                                             if v.get("payment_ref")])
+    # What most rows meet: an active loan in the payment's currency, paid out by then.
+    usual = {ref: (int(m["id"]), m["currency"], m["disbursed_on"])
+             for ref, m in ((ref, loan._mapping) for ref, loan in loans.items())
+             if m["status"] == "active"}
+    today = ctx.today
     pending: dict[int, list[ParsedRow]] = defaultdict(list)
+    refs, status, problems = checked.refs, checked.status, checked.problems
     for row in rows:
-        ref = row.get("payment_ref")
+        values, number = row.values, row.number
+        ref = values.get("payment_ref")
         if ref is not None:
-            checked.refs[row.number] = ref
-        if not row.ok or row.number in dupes:
+            refs[number] = ref
+        if not row.ok or number in dupes:
             continue
-        loan = loans.get(row.get("loan_ref"))
-        if loan is None:
-            checked.problems.append(Problem(row.number, "loan_ref", row.get("loan_ref"), (
-                f"loan {row.get('loan_ref')!r} is not in the ledger: import the loans file "
-                "first, or correct the ref")))
-            continue
-        amount: Money = row.get("amount")
+        loan_ref = values["loan_ref"]
         if ref in stored:
-            m = stored[ref]._mapping
+            loan = loans.get(loan_ref)
+            if loan is None:
+                problems.append(_unknown_loan(number, loan_ref))
+                continue
+            amount: Money = values["amount"]
+            loan_id, paid_on, minor, currency = stored[ref]
             diff = [(n, a, b) for n, a, b in (
-                ("loan_ref", int(loan._mapping["id"]), m["loan_id"]),
-                ("paid_on", row.get("paid_on"), m["paid_on"]),
-                ("amount", amount.minor, m["amount_minor"]),
-                ("currency", amount.currency.code, m["currency"])) if a != b]
+                ("loan_ref", int(loan._mapping["id"]), loan_id),
+                ("paid_on", values["paid_on"], paid_on),
+                ("amount", amount.minor, minor),
+                ("currency", amount.currency.code, currency)) if a != b]
             if diff:
-                checked.problems.extend(conflict(row.number, "payment_ref", ref, "payment",
-                                                 diff))
+                problems.extend(conflict(number, "payment_ref", ref, "payment", diff))
             else:
-                checked.status[row.number] = "unchanged"
+                status[number] = "unchanged"
             continue
-        problems = _loan_problems(row, loan, ctx)
-        if problems:
-            checked.problems.extend(problems)
+        fast = usual.get(loan_ref)
+        if fast is not None:
+            amount, paid_on = values["amount"], values["paid_on"]
+            if (amount.currency.code == fast[1] and amount.amount > 0 and paid_on <= today
+                    and (fast[2] is None or paid_on >= fast[2])):
+                status[number] = "new"
+                pending[fast[0]].append(row)
+                continue
+        loan = loans.get(loan_ref)
+        if loan is None:
+            problems.append(_unknown_loan(number, loan_ref))
             continue
-        checked.status[row.number] = "new"
+        found = _loan_problems(row, loan, ctx)
+        if found:
+            problems.extend(found)
+            continue
+        status[number] = "new"
         pending[int(loan._mapping["id"])].append(row)
     _replay(checked, loans, pending, ctx)
-    kept = sorted(((r.number, lid, r) for lid, rs in pending.items() for r in rs
-                   if r.number in checked.status), key=lambda t: t[0])
-    checked.plan = [NewRepayment(lid, r.get("paid_on"), r.get("amount"), r.get("payment_ref"),
-                                 r.get("received_by"), r.get("note") or "")
-                    for _, lid, r in kept]  # file order: ties on a date keep it
+    loan_of = {r.number: loan_id for loan_id, rs in pending.items() for r in rs}
+    checked.plan = [NewRepayment(loan_of[r.number], v["paid_on"], v["amount"],
+                                 v["payment_ref"], v.get("received_by"), v.get("note") or "")
+                    for r, v in ((r, r.values) for r in rows)  # file order: ties keep it
+                    if status.get(r.number) == "new"]
     return checked
+
+
+def _unknown_loan(number: int, loan_ref: str) -> Problem:
+    return Problem(number, "loan_ref", loan_ref, (
+        f"loan {loan_ref!r} is not in the ledger: import the loans file first, or correct "
+        "the ref"))
 
 
 def commit(plan: list[NewRepayment], ctx: Context, progress: Progress) -> int:
