@@ -4,10 +4,16 @@
     upgrade(engine)                            # create or bring the schema up to date
     with Session(engine) as session: ...       # services commit once per use case
 
-Importing this package defines tables only; it opens no file and creates no engine.
+Importing this package opens no file and creates no engine. The table classes
+(`ledger.db.tables`, SQLModel and pydantic with them) load on first use, so that opening the
+terminal app does not pay for them before its first screen.
 """
 
-from ledger.db import tables
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ledger.db.engine import (
     DATABASE_URL_ENV,
     default_ledger_path,
@@ -17,7 +23,11 @@ from ledger.db.engine import (
     read_only,
     resolve_url,
 )
-from ledger.db.migrate import current_revision, head_revision, upgrade
+from ledger.db.migrate import upgrade
+from ledger.db.schema_version import current_revision, head_revision
+
+if TYPE_CHECKING:
+    from ledger.db import tables
 
 __all__ = [
     "DATABASE_URL_ENV",
@@ -32,3 +42,10 @@ __all__ = [
     "tables",
     "upgrade",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    # `ledger.db.tables` on first use (importing it registers every table on the metadata).
+    if name == "tables":
+        return importlib.import_module("ledger.db.tables")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

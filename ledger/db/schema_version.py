@@ -1,5 +1,6 @@
 """Is a ledger at the newest schema? Told from the migration files and the ledger's version row
-alone, without importing Alembic, so opening the app stays quick; Alembic decides otherwise."""
+alone, without importing Alembic, so opening the app (and every command's check) stays quick;
+Alembic decides whenever the files are not one plain chain, and runs every migration."""
 
 from __future__ import annotations
 
@@ -10,7 +11,8 @@ import sqlalchemy as sa
 
 from ledger.db.engine import read_only
 
-__all__ = ["schema_is_current", "shipped_head"]
+__all__ = ["current_revision", "head_revision", "schema_is_current", "shipped_head"]
+VERSION_TABLE = "alembic_version"  # Alembic's default, which the packaged migrations keep
 
 # `revision = "0007"` and `down_revision = "0006"` (or None) as each migration file states them.
 _REVISION = re.compile(r'^revision\b[^=\n]*=\s*"(\w+)"\s*$', re.MULTILINE)
@@ -42,7 +44,30 @@ def schema_is_current(engine: sa.Engine) -> bool:
     try:
         with read_only(engine).connect() as connection:
             versions = connection.execute(
-                sa.text("SELECT version_num FROM alembic_version")).scalars().all()
+                sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all()
     except sa.exc.SQLAlchemyError:
         return False
     return versions == [head]
+
+
+def head_revision() -> str:
+    """The newest revision this program ships (comma-joined if branches have not merged): read
+    from the migration files, or by Alembic when they are not one plain chain."""
+    head = shipped_head()
+    if head is not None:
+        return head
+    from ledger.db import migrate
+
+    return migrate.head_revision()
+
+
+def current_revision(engine: sa.Engine) -> str | None:
+    """The revision the database is at, or None for an empty (never migrated) database: the
+    version table read as Alembic reads it (on a connection of `engine` itself, so a ledger
+    another program is writing reports busy here, as it would under Alembic)."""
+    with engine.connect() as connection:
+        if not sa.inspect(connection).has_table(VERSION_TABLE):
+            return None
+        heads = connection.execute(
+            sa.text(f"SELECT version_num FROM {VERSION_TABLE}")).scalars().all()
+    return ",".join(sorted(heads)) if heads else None

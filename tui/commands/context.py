@@ -9,16 +9,18 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import NoReturn, TypeVar
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 
 import sqlalchemy as sa
 import typer
-from sqlalchemy.orm import Session
 
 from ledger.actor import Actor, PermissionDenied
 from ledger.db import current_revision, head_revision, make_engine, resolve_url
 from ledger.services.errors import ServiceError
 from tui.commands.errors import CliError, fail
+
+if TYPE_CHECKING:  # the ORM loads with the first session, not with this module
+    from sqlalchemy.orm import Session
 
 __all__ = [
     "EXIT_BUSY",
@@ -29,6 +31,7 @@ __all__ = [
     "echo_demo_banner",
     "get_cli",
     "is_demo_ledger",
+    "ledger_facts",
     "ledger_session",
     "open_engine",
     "refuse",
@@ -40,6 +43,8 @@ EXIT_BUSY = 2
 BUSY_TIMEOUT_ENV = "FSF_BUSY_TIMEOUT_MS"  # how long to wait for another program's write lock
 BUSY_MESSAGE = "the ledger is in use by another program; try again in a moment"
 DEMO_BANNER = "DEMO ledger: invented families and figures, for training only"
+# `app_meta` as a bare Core table: its two columns are all the facts need.
+_APP_META = sa.table("app_meta", sa.column("key"), sa.column("value"))
 T = TypeVar("T")
 
 
@@ -98,6 +103,8 @@ def open_engine(cli: Cli, command: str, *, create: bool = False) -> sa.Engine:
 @contextmanager
 def ledger_session(cli: Cli, command: str) -> Iterator[Session]:
     """A session on the ledger, closed afterwards; services commit their own use cases."""
+    from sqlalchemy.orm import Session
+
     engine = open_engine(cli, command)
     try:
         with Session(engine, expire_on_commit=False) as session:
@@ -137,13 +144,18 @@ def run(command: str, action: Callable[[], T]) -> T:
         fail(command, CliError("busy", BUSY_MESSAGE, status=EXIT_BUSY))
 
 
+def ledger_facts(session: Session) -> dict[str, str]:
+    """Every fact about the ledger (`app_meta`), by key: what `ledger.services.setup` reads,
+    read here without loading the services and table classes (`fsf` asks before its app)."""
+    return {str(key): str(value) for key, value in session.execute(
+        sa.select(_APP_META.c.key, _APP_META.c.value))}
+
+
 def ledger_today(session: Session, today: date) -> date:
     """The day a command works on: FSF_TODAY when set; a demo ledger's own "today" (the day
     its story stops, 2009-06-30); otherwise the calendar's today."""
     if os.environ.get("FSF_TODAY"):
         return today
-    from ledger.services.setup import ledger_facts
-
     facts = ledger_facts(session)
     if facts.get("demo") == "true" and facts.get("demo_as_of"):
         return date.fromisoformat(facts["demo_as_of"])

@@ -11,7 +11,7 @@ with the ledger stands between starting the app and seeing it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.console import Group
 from rich.table import Table
@@ -26,8 +26,10 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from tui.screens.base import LedgerScreen
-from tui.screens.data import dashboard as data
 from tui.widgets.bar_chart import PairedBars
+
+if TYPE_CHECKING:
+    from tui.screens.data import dashboard as data
 
 __all__ = ["COMPUTING", "DashboardScreen"]
 
@@ -95,6 +97,10 @@ class DashboardScreen(LedgerScreen):
     def reload(self, only_if_changed: bool = False) -> None:
         """Compute the figures again, part by part (with `only_if_changed`, the heavy parts
         only when the ledger moved since they were computed)."""
+        # Imported here, in the worker: the queries' modules (the table classes, the ORM) load
+        # after the first paint instead of before it.
+        from tui.screens.data import dashboard as data
+
         worker = get_current_worker()
         actor, today = self.ctx.user, self.ctx.today
         with self.fsf.read_session() as session:
