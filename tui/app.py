@@ -15,10 +15,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
 from textual import events, work
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -30,9 +29,13 @@ from ledger.actor import Actor, PermissionDenied
 from ledger.db import read_only
 from ledger.db.schema_version import schema_is_current
 from ledger.services.errors import ServiceError
-from tui.commands.context import Cli
 from tui.dialogs import ConfirmDialog, ErrorDialog
 from tui.dialogs.failure import failure_dialog, failure_log_path, is_fatal, write_failure_log
+
+if TYPE_CHECKING:  # the ORM and the commands' context load when first used, after the first paint
+    from sqlalchemy.orm import Session
+
+    from tui.commands.context import Cli
 
 __all__ = ["AREAS", "FsfApp", "LedgerContext", "make_app", "open_app", "who_acts"]
 
@@ -104,42 +107,56 @@ class FsfApp(App[None]):
         super().__init__()
         self.ledger = ledger
         self.theme = "textual-dark"
+        # Every area's rules are read at start: a screen bringing CSS not yet read makes
+        # Textual parse the whole stylesheet again and restyle every widget on its first visit.
+        screens = Path(__file__).with_name("screens")
+        self.css_path.extend(screens / f"{module}.tcss" for *_, module, _ in AREAS)
         self.last_village: int | None = None  # the village meeting opens on it next time
+
+    def action_command_palette(self) -> None:
+        """The command palette (ctrl+p), with the ledger's providers: imported on first use,
+        since they load the table classes the first screen does not need."""
         from tui.providers import PROVIDERS
 
         self.COMMANDS = App.COMMANDS | set(PROVIDERS)  # type: ignore[misc]
+        super().action_command_palette()
 
     # --- sessions ------------------------------------------------------------------------
 
     @contextmanager
     def read_session(self) -> Iterator[Session]:
         """A session for reading (never holds SQLite's write lock); use one per worker."""
+        from sqlalchemy.orm import Session
+
         with Session(read_only(self.ledger.engine), expire_on_commit=False) as session:
             yield session
 
     @contextmanager
     def write_session(self) -> Iterator[Session]:
         """A session for a use case; services commit their own transaction."""
+        from sqlalchemy.orm import Session
+
         with Session(self.ledger.engine, expire_on_commit=False) as session:
             yield session
 
     # --- start ---------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        from tui.screens.login import needs_setup
-        from tui.screens.setup import SetupScreen
-
-        with self.read_session() as session:
-            empty = needs_setup(session)
+        # A new, empty ledger (no fund opened yet, `tui.screens.login.needs_setup`) is set up
+        # first. Asked in plain SQL: the first screen waits for neither the ORM nor the tables.
+        with read_only(self.ledger.engine).connect() as connection:
+            empty = connection.execute(sa.text("SELECT id FROM fund LIMIT 1")).first() is None
         if empty:
+            from tui.screens.setup import SetupScreen
+
             self.push_screen(SetupScreen(), callback=lambda _: self._sign_in())
         else:
             self._sign_in()
 
     def _sign_in(self) -> None:
-        from tui.screens.login import LoginScreen
-
         if self.ledger.actor is None:
+            from tui.screens.login import LoginScreen
+
             self.push_screen(LoginScreen(), callback=lambda _: self._start())
         else:
             self._start()
@@ -349,8 +366,9 @@ def _bring_schema_up_to_date(engine: sa.Engine) -> None:
 def open_app(cli: Cli) -> None:
     """Run the app until the person quits. Nothing on the way to the first screen grows with
     the ledger: the schema check reads one row, who acts and the ledger's facts a few."""
-    from ledger.services.setup import ledger_facts
-    from tui.commands.context import ledger_today, open_engine
+    from sqlalchemy.orm import Session
+
+    from tui.commands.context import ledger_facts, ledger_today, open_engine
 
     engine = open_engine(cli, "fsf", create=True)
     if not schema_is_current(engine):

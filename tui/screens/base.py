@@ -4,6 +4,7 @@ crash, and a redraw when the acting user changed while the screen was hidden."""
 
 from __future__ import annotations
 
+import gc
 from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual import events
@@ -11,11 +12,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer
 from textual.worker import Worker, WorkerState
 
 from ledger.actor import Actor
 from tui.dialogs.failure import is_fatal
+from tui.widgets.key_footer import KeyFooter
 from tui.widgets.top_bar import TopBar
 
 if TYPE_CHECKING:
@@ -29,6 +30,7 @@ class LedgerScreen(Screen[None]):
 
     AREA: ClassVar[str] = ""
     _acting: Actor | None = None  # who the screen was last drawn for
+    _froze = False  # whether its first drawing moved the heap out of the collector's reach
 
     @property
     def fsf(self) -> FsfApp:
@@ -46,11 +48,34 @@ class LedgerScreen(Screen[None]):
         self._acting = self.ctx.actor
         yield TopBar(self.AREA)
         yield from self.body()
-        yield Footer()
+        yield KeyFooter()
 
     def body(self) -> ComposeResult:
         """The screen's own widgets, between the top bar and the footer."""
         yield from ()
+
+    @property
+    def is_area(self) -> bool:
+        """Whether this is an area (the bottom of a mode's stack, kept until the app quits)
+        rather than a page opened over one."""
+        stacks = getattr(self.app, "_screen_stacks", None)  # Textual's per-mode stacks
+        return isinstance(stacks, dict) and any(stack and stack[0] is self
+                                                 for stack in stacks.values())
+
+    def on_mount(self) -> None:
+        # Once an area is drawn, nearly all the app holds (modules, SQLAlchemy's and Textual's
+        # objects, the areas) lives until it quits. Without this, each full collection walks
+        # all of it: a pause of 100 ms or more inside a keypress every few dozen keys. Only an
+        # area: a page, dismissed later, must stay collectable.
+        if self.is_area:
+            self._froze = True
+            self.call_after_refresh(gc.freeze)
+
+    def on_unmount(self) -> None:
+        # The app is closing: what it held may be collected again (tests run many apps in
+        # one process).
+        if self._froze:
+            gc.unfreeze()
 
     async def _dispatch_message(self, message: Message) -> None:
         # A handler of this screen that raises would stop its message loop and end the app;

@@ -3,7 +3,8 @@ postings and who made it; `v` runs the integrity check in a worker and shows its
 
 from __future__ import annotations
 
-from typing import ClassVar
+from functools import partial
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.table import Table
 from rich.text import Text
@@ -11,15 +12,19 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import Static
 
-from ledger.verify import VerifyReport, verify_ledger
 from tui.screens.base import LedgerScreen
 from tui.screens.data.journal import entry_count, entry_postings, entry_rows
 from tui.widgets.paged_table import Column, FunctionSource, PagedTable
 
+if TYPE_CHECKING:  # the integrity check's modules are imported when `v` is pressed
+    from ledger.verify import VerifyReport
+
 __all__ = ["JournalScreen"]
 
+POSTINGS_AFTER = 0.08  # seconds the cursor rests on an entry before its postings are read
 COLUMNS = (Column("Seq", 6, right=True), Column("Date", 10), Column("Kind", 12),
            Column("Amount", 12, right=True), Column("By", 10), Column("Memo"))
 
@@ -47,6 +52,8 @@ class JournalScreen(LedgerScreen):
             self.report = report
             super().__init__()
 
+    _postings_timer: Timer | None = None
+
     def body(self) -> ComposeResult:
         yield PagedTable(COLUMNS, FunctionSource(entry_count, entry_rows), id="journal-table")
         yield Static("", id="journal-postings")
@@ -61,7 +68,12 @@ class JournalScreen(LedgerScreen):
 
     @on(PagedTable.RowHighlighted, "#journal-table")
     def _highlighted(self, event: PagedTable.RowHighlighted) -> None:
-        self._postings(event.key)
+        # Read the postings once the cursor rests: a held arrow key would otherwise start a
+        # query (and a thread) for every entry it passes.
+        if self._postings_timer is not None:
+            self._postings_timer.stop()
+        self._postings_timer = self.set_timer(POSTINGS_AFTER, partial(self._postings,
+                                                                      event.key))
 
     @work(thread=True, exclusive=True, group="journal-postings", exit_on_error=False)
     def _postings(self, entry_id: int) -> None:
@@ -85,6 +97,8 @@ class JournalScreen(LedgerScreen):
 
     @work(thread=True, exclusive=True, group="journal-verify", exit_on_error=False)
     def _verify(self) -> None:
+        from ledger.verify import verify_ledger
+
         with self.fsf.read_session() as session:
             report = verify_ledger(session)
         self.post_message(self.LedgerVerified(report))

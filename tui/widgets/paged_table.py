@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar, Protocol
 
 from rich.segment import Segment
-from rich.style import Style
-from sqlalchemy.orm import Session
 from textual import work
 from textual.binding import Binding, BindingType
 from textual.geometry import Size
@@ -23,6 +21,9 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tui.widgets.cells import fit
+
+if TYPE_CHECKING:  # the ORM loads in the workers that read the rows
+    from sqlalchemy.orm import Session
 
 __all__ = ["Column", "PagedTable", "RowSource"]
 
@@ -81,8 +82,9 @@ class PagedTable(ScrollView, can_focus=True):
     PagedTable:blur > .paged-table--cursor { background: $block-cursor-blurred-background; }
     """
     PAGE = 100
+    AHEAD = 50  # rows below the cursor whose page is read before the cursor gets there
 
-    cursor: reactive[int] = reactive(0)
+    cursor: reactive[int] = reactive(0, repaint=False)  # watch_cursor redraws what changed
     total: reactive[int] = reactive(-1)
 
     class RowChosen(Message):
@@ -115,6 +117,8 @@ class PagedTable(ScrollView, can_focus=True):
         self._pages: dict[int, list[Row]] = {}
         self._loading: set[int] = set()
         self._generation = 0
+        self._texts: dict[int, str] = {}  # row index: its line, at `_text_width`
+        self._text_width = 0
 
     # --- loading -------------------------------------------------------------------------
 
@@ -128,6 +132,7 @@ class PagedTable(ScrollView, can_focus=True):
         self._generation += 1
         self._pages.clear()
         self._loading.clear()
+        self._texts.clear()
         self._count(self._generation)
 
     @work(thread=True, exit_on_error=False, group="paged-table-count")
@@ -158,8 +163,11 @@ class PagedTable(ScrollView, can_focus=True):
             return
         self._loading.discard(page)
         self._pages[page] = rows
-        self.refresh()
-        self._highlighted()
+        top = int(self.scroll_offset.y)
+        if page * self.PAGE < top + self._visible() and (page + 1) * self.PAGE > top:
+            self.refresh()  # a page read ahead of the cursor, not yet shown, needs no redraw
+        if self.cursor // self.PAGE == page:
+            self._highlighted()
 
     def row(self, index: int) -> Row | None:
         """The row at `index` if its page has been read (asking for it otherwise)."""
@@ -202,12 +210,23 @@ class PagedTable(ScrollView, can_focus=True):
             return Strip([Segment(fit("nothing to show" if y == 1 else "", width), base)])
         if index >= self.total:
             return Strip.blank(width, base)
-        found = self.row(index)
-        cells = found[1] if found else ("…",)
-        style: Style = base
+        style = base
         if index == self.cursor:
             style = self.get_component_rich_style("paged-table--cursor")
-        return Strip([Segment(self._line(cells, width), style)])
+        return Strip([Segment(self._row_text(index, width), style)])
+
+    def _row_text(self, index: int, width: int) -> str:
+        """A row's line, kept while the width stays (scrolling redraws every line)."""
+        if width != self._text_width or len(self._texts) > 4 * self.PAGE:
+            self._texts.clear()
+            self._text_width = width
+        text = self._texts.get(index)
+        if text is None:
+            found = self.row(index)
+            if found is None:
+                return self._line(("…",), width)
+            text = self._texts[index] = self._line(found[1], width)
+        return text
 
     # --- moving --------------------------------------------------------------------------
 
@@ -218,9 +237,15 @@ class PagedTable(ScrollView, can_focus=True):
         top = int(self.scroll_offset.y)
         if new < top:
             self.scroll_to(y=new, animate=False)
+            self.refresh()
         elif new >= top + self._visible():
             self.scroll_to(y=new - self._visible() + 1, animate=False)
-        self.refresh()
+            self.refresh()
+        else:  # only the two rows whose look changed (line 0 is the heading)
+            self.refresh_line(old + 1)
+            self.refresh_line(new + 1)
+        if self.total > 0:  # read the next page before the cursor reaches it
+            self.row(min(new + self.AHEAD, self.total - 1))
         self._highlighted()
 
     def _highlighted(self) -> None:

@@ -24,43 +24,11 @@ __all__ = [
     "PaymentLine",
     "WriteOffFacts",
     "installment_state",
-    "loan_count",
     "loan_page",
-    "loan_rows",
     "write_off_facts",
 ]
 
 PLANNED = "planned"  # the state of each installment of a loan not yet paid out
-
-
-def _filtered(query: sa.Select, status: str | None) -> sa.Select:  # type: ignore[type-arg]
-    loan = core_table("loan")
-    return query.where(loan.c.status == status) if status else query
-
-
-def loan_count(session: Session, *, status: str | None = None) -> int:
-    """How many loans the list holds (with `status`, only those)."""
-    loan = core_table("loan")
-    return int(session.execute(_filtered(sa.select(sa.func.count()).select_from(loan),
-                                         status)).scalar_one())
-
-
-def loan_rows(session: Session, offset: int, limit: int, *,
-              status: str | None = None) -> list[tuple[int, tuple[str, ...]]]:
-    """One page of the loans list, newest first: (loan id, the cells shown)."""
-    loan, fam, vil = core_table("loan"), core_table("family"), core_table("village")
-    page = _filtered(sa.select(loan.c.id).order_by(loan.c.id.desc()), status)
-    ids = page.offset(offset).limit(limit).subquery()
-    rows = session.execute(
-        sa.select(loan.c.id, loan.c.ref, fam.c.ref, fam.c.head_name_latin, vil.c.name_en,
-                  loan.c.principal_minor, loan.c.currency, loan.c.status, loan.c.disbursed_on,
-                  fam.c.head_name)
-        .join(ids, ids.c.id == loan.c.id).join(fam, fam.c.id == loan.c.family_id)
-        .join(vil, vil.c.id == fam.c.village_id).order_by(loan.c.id.desc())
-    ).all()
-    return [(int(i), (ref, fref, latin or name, village,
-                      str(Money.from_minor(int(p), cur)), status, str(disb or ""), name))
-            for i, ref, fref, latin, village, p, cur, status, disb, name in rows]
 
 
 @dataclass(frozen=True, slots=True)
