@@ -2,7 +2,8 @@
 
 Import: `fsf import repayments` reading and validating a workbook of payments on the ledger's
 active loans (`imports.validate`: the reader, every cell parsed, every loan looked up and its
-payments replayed) against python-calamine reading the same file and doing nothing else.
+payments checked against what it owes) against python-calamine reading the same file and
+doing nothing else.
 
 Export: the auditor workbook (`fsf export ledger`, `exports.ledger_book.export_ledger`) against
 xlsxwriter in constant-memory mode writing the same rows, read back from the exported file,
@@ -251,12 +252,51 @@ def run(session: Session, as_of: date, runs: int) -> list[Row]:
     return rows
 
 
+def _main_import(ledger: str, runs: int) -> None:
+    """Print the import rows measured on a copy of a ledger `--generate-only` built."""
+    from bench.databases import copy_of, ledger_url
+    from bench.generate import read_generated
+    from ledger.db import make_engine
+
+    url = ledger_url(ledger)
+    as_of = read_generated(url).as_of
+    with tempfile.TemporaryDirectory(prefix="fsf-bench-") as tmp, \
+            copy_of(url, Path(tmp)) as copy:
+        engine = make_engine(copy)
+        try:
+            with Session(engine, expire_on_commit=False) as session:
+                for row in _import_rows(session, as_of, runs, Path(tmp)):
+                    print(f"{row.seconds * 1000:9,.1f} ms  ratio {row.ratio or 0:5.2f}  "
+                          f"{row.name}")
+        finally:
+            engine.dispose()
+
+
+def _main_export(ledger: str, runs: int) -> None:
+    """Print the export rows measured on a ledger `--generate-only` built (only read)."""
+    from bench.databases import ledger_url
+    from bench.generate import read_generated
+
+    url = ledger_url(ledger)
+    as_of = read_generated(url).as_of
+    with tempfile.TemporaryDirectory(prefix="fsf-bench-") as tmp:
+        for row in _export_rows(url, as_of, runs, Path(tmp)):
+            print(f"{row.seconds * 1000:9,.1f} ms  ratio {row.ratio or 0:5.2f}  "
+                  f"{row.shown or ''} {row.name}; baseline: {row.baseline}")
+
+
 def _main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.spreadsheets",
                                      description="one measured export (used by the suite)")
-    parser.add_argument("what", choices=("export", "bare"))
+    parser.add_argument("what", choices=("export", "bare", "import", "exports"))
     parser.add_argument("args", nargs="+")
     args = parser.parse_args(argv)
+    if args.what == "import":  # the import rows alone: `import LEDGER [RUNS]`
+        _main_import(args.args[0], int(args.args[1]) if len(args.args) > 1 else 3)
+        return
+    if args.what == "exports":  # the export rows alone: `exports LEDGER [RUNS]`
+        _main_export(args.args[0], int(args.args[1]) if len(args.args) > 1 else 3)
+        return
     if args.what == "export":
         url, as_of, path = args.args
         result = _child_export(url, date.fromisoformat(as_of), Path(path))

@@ -9,7 +9,7 @@ rows written.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -99,13 +99,40 @@ class Tally:
         self.sums.append(found)
         return found
 
-    def write(self, table: Table, rows: Sequence[Sequence[Cell]] | object) -> None:
+    def write(self, table: Table, rows: Iterable[Sequence[Cell]]) -> None:
         """Append every row to `table`, feeding the sums registered on it."""
-        mine = [s for s in self.sums if s.table is table]
-        for row in rows:  # type: ignore[attr-defined]
-            table.append(row)
-            for s in mine:
-                s.observe(row)
+        table.extend(rows, _observer([s for s in self.sums if s.table is table]))
+
+
+def _observer(sums: list[Sum]) -> Callable[[Sequence[Cell]], None] | None:
+    """One function adding a written row to every sum it meets the criteria of. A text
+    criterion's verdict is remembered per distinct text (a column holds few: currencies,
+    kinds, yes/no), so each row costs a dictionary look-up per criterion."""
+    if not sums:
+        return None
+    plans: list[tuple[Sum, int, tuple[tuple[int, Criterion, dict[str, bool]], ...]]] = [
+        (s, s._index, tuple((i, c, {}) for i, c in s._tests)) for s in sums]
+
+    def observe(row: Sequence[Cell]) -> None:
+        for s, index, tests in plans:
+            for i, crit, memo in tests:
+                cell = row[i]
+                if cell.__class__ is str:
+                    ok = memo.get(cell)
+                    if ok is None:
+                        ok = memo[cell] = crit.holds(cell)
+                else:
+                    ok = crit.holds(cell)
+                if not ok:
+                    break
+            else:
+                value = row[index]
+                if isinstance(value, Amount):
+                    s.total += value.minor
+                elif isinstance(value, int) and not isinstance(value, bool):
+                    s.total += value
+
+    return observe
 
 
 @dataclass(frozen=True)

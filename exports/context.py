@@ -33,6 +33,8 @@ class ExportContext:
     pseudonyms: Pseudonyms | None = None
     include_sensitive: bool = False
     exported_at: datetime = field(default_factory=utc_now)
+    # Figures several sheets read (the trial balance), computed once per run.
+    memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def pseudonymised(self) -> bool:
@@ -68,6 +70,9 @@ class Dataset:
     def stream(self, ctx: ExportContext) -> tuple[tuple[Column, ...], Iterator[tuple[Cell, ...]]]:
         """The columns and rows as `ctx`'s copy carries them."""
         cut = self.mask_for(ctx)
+        if cut is tuple:  # every column kept: the rows as they come, not copied
+            return ctx.keep(self.columns), (r if r.__class__ is tuple else tuple(r)
+                                            for r in self.rows(ctx))
         return ctx.keep(self.columns), (cut(r) for r in self.rows(ctx))
 
     def mask_for(self, ctx: ExportContext) -> Callable[[Sequence[Cell]], tuple[Cell, ...]]:

@@ -12,7 +12,15 @@ from exports.context import Dataset, ExportContext, stream
 from exports.workbook import Column
 from ledger.db.tables import core_table
 
-__all__ = ["ENTRIES", "GENERAL_LEDGER", "JOURNAL", "TRIAL_BALANCE", "chain_head"]
+__all__ = [
+    "ENTRIES",
+    "GENERAL_LEDGER",
+    "JOURNAL",
+    "TRIAL_BALANCE",
+    "chain_head",
+    "tb_rows",
+    "trial_balance",
+]
 
 _SEQ = "0"
 
@@ -129,7 +137,15 @@ TB_COLUMNS = (
 
 
 def trial_balance(ctx: ExportContext) -> list[tuple[str, str, str, str, str, int, int]]:
-    """(code, name, kind, role, currency, balance minor, postings) for every account, as of."""
+    """(code, name, kind, role, currency, balance minor, postings) for every account, as of;
+    queried once per export run (the sheet, the checks and the loans' currencies read it)."""
+    found: list[tuple[str, str, str, str, str, int, int]] | None = ctx.memo.get("trial_balance")
+    if found is None:
+        found = ctx.memo["trial_balance"] = _trial_balance(ctx)
+    return found
+
+
+def _trial_balance(ctx: ExportContext) -> list[tuple[str, str, str, str, str, int, int]]:
     je, post, acct = core_table("journal_entry"), core_table("posting"), core_table("account")
     sums = (
         sa.select(post.c.account_id, sa.func.sum(post.c.amount_minor).label("total"),
@@ -150,7 +166,14 @@ def trial_balance(ctx: ExportContext) -> list[tuple[str, str, str, str, str, int
 
 
 def _tb_rows(ctx: ExportContext) -> Iterator[Sequence[Cell]]:
-    for code, name, kind, role, cur, total, count in trial_balance(ctx):
+    return tb_rows(trial_balance(ctx))
+
+
+def tb_rows(balances: Sequence[tuple[str, str, str, str, str, int, int]],
+            ) -> Iterator[Sequence[Cell]]:
+    """The Trial balance sheet's rows from `trial_balance`'s, so one query serves the sheet
+    and the checks."""
+    for code, name, kind, role, cur, total, count in balances:
         debit, credit = (Amount(total, cur), Amount(0, cur)) if total >= 0 else (
             Amount(0, cur), Amount(-total, cur))
         yield (code, name, kind, role, cur, debit, credit, count)

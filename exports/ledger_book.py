@@ -3,16 +3,23 @@ sheet that proves the totals when the file is opened."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from exports.cells import Cell
 from exports.checks import Check, Criterion, Sum, Tally, write_checks
 from exports.context import Dataset, ExportContext
-from exports.journal_data import GENERAL_LEDGER, JOURNAL, TRIAL_BALANCE, trial_balance
+from exports.journal_data import (
+    GENERAL_LEDGER,
+    JOURNAL,
+    TRIAL_BALANCE,
+    tb_rows,
+    trial_balance,
+)
 from exports.loan_data import INSTALLMENTS, PAYMENTS, standing_payments
 from exports.report_sheets import REPORT_SHEETS, loans_checks, loans_register_sheet
 from exports.summary import write_summary
@@ -21,6 +28,8 @@ from ledger.actor import Actor, Permission
 from ledger.privacy import Pseudonyms, pseudonym_secret
 
 __all__ = ["LedgerExport", "export_ledger"]
+
+Balance = tuple[str, str, str, str, str, int, int]  # a `trial_balance` row
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,9 +42,14 @@ class LedgerExport:
 
 
 def _write(book: Workbook, tally: Tally, table: Table, ctx: ExportContext,
-           data: Dataset) -> Table:
-    _, rows = data.stream(ctx)
-    tally.write(table, rows)
+           data: Dataset, rows: Iterable[Sequence[Cell]] | None = None) -> Table:
+    """Write `data`'s rows (or the given full `rows`, cut to this copy's columns)."""
+    if rows is None:
+        _, cut = data.stream(ctx)
+    else:
+        mask = data.mask_for(ctx)
+        cut = (mask(r) for r in rows)
+    tally.write(table, cut)
     table.finish()
     return table
 
@@ -59,6 +73,8 @@ def export_ledger(session: Session, *, actor: Actor, as_of: date, path: Path | s
     out = Path(path)
     book = Workbook(out, max_rows=max_rows, progress=progress, cache_results=cache_results)
     tally = Tally()
+    balances = trial_balance(ctx)  # one query for the sheet and every check
+    currencies = sorted({row[4] for row in balances})
     try:
         summary = write_summary(book, ctx)
         loans = loans_register_sheet(book, ctx, tally)
@@ -66,17 +82,17 @@ def export_ledger(session: Session, *, actor: Actor, as_of: date, path: Path | s
         payments = _open(book, ctx, PAYMENTS)
         tables: list[Table] = []
         for data, table in ((INSTALLMENTS, installments), (PAYMENTS, payments)):
-            _register(tally, table, ctx)
+            _register(tally, table, currencies)
             tables.append(_write(book, tally, table, ctx, data))
         journal = _open(book, ctx, JOURNAL)
-        _register(tally, journal, ctx)
+        _register(tally, journal, currencies)
         tables.append(_write(book, tally, journal, ctx, JOURNAL))
         tables.append(_write(book, tally, _open(book, ctx, GENERAL_LEDGER), ctx, GENERAL_LEDGER))
         tb = _open(book, ctx, TRIAL_BALANCE)
-        _register(tally, tb, ctx)
-        tables.append(_write(book, tally, tb, ctx, TRIAL_BALANCE))
+        _register(tally, tb, currencies)
+        tables.append(_write(book, tally, tb, ctx, TRIAL_BALANCE, tb_rows(balances)))
         report_tables = [sheet(book, ctx, tally) for sheet in REPORT_SHEETS]
-        checks = _checks(ctx, tally, loans, installments, payments, journal, tb)
+        checks = _checks(ctx, tally, balances, loans, installments, payments, journal, tb)
         checks_table, hold = write_checks(book, checks)
     finally:
         book.close()
@@ -86,9 +102,9 @@ def export_ledger(session: Session, *, actor: Actor, as_of: date, path: Path | s
     return LedgerExport(out, sheets, hold)
 
 
-def _register(tally: Tally, table: Table, ctx: ExportContext) -> None:
+def _register(tally: Tally, table: Table, currencies: list[str]) -> None:
     """Register the sums the checks need on `table`, before its rows are written."""
-    for cur in _currencies(ctx):
+    for cur in currencies:
         for spec in _SPECS.get(table.title, ()):
             column, criteria = spec
             tally.sum(table, column, Criterion("Currency", cur), *criteria)
@@ -114,10 +130,6 @@ _SPECS: dict[str, tuple[tuple[str, tuple[Criterion, ...]], ...]] = {
 }
 
 
-def _currencies(ctx: ExportContext) -> list[str]:
-    return sorted({row[4] for row in trial_balance(ctx)})
-
-
 def _find(tally: Tally, table: Table | None, column: str, *criteria: Criterion) -> Sum:
     for s in tally.sums:
         if s.table is table and s.column == column and s.criteria == criteria:
@@ -125,11 +137,10 @@ def _find(tally: Tally, table: Table | None, column: str, *criteria: Criterion) 
     raise LookupError(f"no sum of {column} on {table.title if table else None}")
 
 
-def _checks(ctx: ExportContext, tally: Tally, loans: Table, installments: Table,
-            payments: Table, journal: Table, tb: Table) -> list[Check]:
-    balances = trial_balance(ctx)
+def _checks(ctx: ExportContext, tally: Tally, balances: list[Balance], loans: Table,
+            installments: Table, payments: Table, journal: Table, tb: Table) -> list[Check]:
     out: list[Check] = []
-    for cur in _currencies(ctx):
+    for cur in sorted({row[4] for row in balances}):
         c = Criterion("Currency", cur)
         portfolio = sum(b for _, _, _, role, k, b, _ in balances
                         if role == "loan_portfolio" and k == cur)

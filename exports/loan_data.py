@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from decimal import Decimal
+from functools import partial
 
 import sqlalchemy as sa
 
@@ -165,19 +166,16 @@ def _installment_rows(ctx: ExportContext) -> Iterator[Sequence[Cell]]:
             digits = get_currency(code).digits
             written_off = "yes" if off_on is not None and off_on <= ctx.as_of else "no"
             family = ctx.family(fid, fref)
-
-            def amt(value: Decimal, _d: int = digits, _c: str = code) -> Amount:
-                return Amount(_minor(value, _d), _c)
-
+            # Whole minor units: `int` of the Decimal, scaled first when the currency has cents.
+            minor = int if digits == 0 else partial(_minor, digits=digits)
             for inst in state.installments:
                 due, paid, left = inst.due.parts, inst.paid, inst.outstanding
                 yield (ref, family, head, village, written_off, code, inst.number,
-                       inst.due_date, amt(due.principal), amt(due.interest),
-                       amt(due.fee + due.penalty), amt(due.total), amt(paid.principal),
-                       amt(paid.interest), amt(paid.fee + paid.penalty), amt(paid.total),
-                       amt(inst.waived.total), amt(left.principal), amt(left.interest),
-                       amt(left.total), inst.fully_paid_on,
-                       "yes" if inst.paid_on_time else "no")
+                       inst.due_date, *(Amount(minor(v), code) for v in (
+                           due.principal, due.interest, due.fee + due.penalty, due.total,
+                           paid.principal, paid.interest, paid.fee + paid.penalty, paid.total,
+                           inst.waived.total, left.principal, left.interest, left.total)),
+                       inst.fully_paid_on, "yes" if inst.paid_on_time else "no")
 
 
 INSTALLMENTS = Dataset("Installments", INSTALLMENT_COLUMNS, _installment_rows)

@@ -13,12 +13,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import xlsxwriter
 from xlsxwriter.utility import xl_col_to_name
 
 from exports.cells import Amount, Cell, Formula, number_format
+from ledger.money import get_currency
 
 __all__ = [
     "EXCEL_MAX_ROWS",
@@ -125,21 +126,64 @@ class Table:
 
     def append(self, values: Sequence[Cell]) -> None:
         """Write one data row, starting a continuation sheet at the row limit."""
-        if self._sheet is None or self._row >= self.limit:
-            self._open()
-        ws, row, put, plain = self._sheet, self._row, self.book.put, self._plain
-        for c, value in enumerate(values):
-            if value is not None:
-                put(ws, row, c, value, plain[c])
-        name, count = self.parts[-1]
-        self.parts[-1] = (name, count + 1)
-        self._row += 1
-        self.book.tick()
+        self.extend((values,))
 
-    def extend(self, rows: Iterable[Sequence[Cell]]) -> None:
-        """Write many rows."""
-        for values in rows:
-            self.append(values)
+    def extend(self, rows: Iterable[Sequence[Cell]],
+               observe: Callable[[Sequence[Cell]], None] | None = None) -> None:
+        """Write many rows, each seen by `observe` once written, starting continuation sheets
+        at the row limit. This is the loop every cell of an export runs through, so the common
+        cell types are written by exact class through the writer's undecorated methods."""
+        book = self.book
+        amounts, progress = book.amount_cells, book.progress
+        day, stamp = book.date_format, book.fmt(DATETIME_FORMAT)
+        written = book.written
+        ws: Any = None
+        text: Any = None
+        number: Any = None
+        when: Any = None
+        plain: tuple[Any, ...] = ()
+        values: Any  # a row's cells, dispatched on their exact class below
+        row = limit = count = 0
+        try:
+            for values in rows:
+                if ws is None or row >= limit:
+                    if ws is not None:
+                        self._row, self.parts[-1] = row, (self.parts[-1][0], count)
+                    if self._sheet is None or self._row >= self.limit:
+                        self._open()
+                    ws, row, limit, plain = self._sheet, self._row, self.limit, self._plain
+                    count = self.parts[-1][1]
+                    text, number, when = _raw_writers(ws)
+                for c, value in enumerate(values):
+                    kind = value.__class__
+                    if kind is str:
+                        text(row, c, value)  # never a formula, number or link
+                    elif kind is Amount:
+                        digits, fmt = amounts(value.currency)
+                        minor = value.minor
+                        number(row, c, minor if digits == 0
+                               else Decimal(minor).scaleb(-digits), fmt)
+                    elif value is None:
+                        continue
+                    elif kind is int or kind is Decimal:
+                        number(row, c, value, plain[c])
+                    elif kind is date:
+                        when(row, c, value, day)
+                    elif kind is datetime:
+                        when(row, c, _naive_utc(value), stamp)
+                    else:
+                        book.write(ws, row, c, value, num_format=_format_text(plain[c]))
+                row += 1
+                count += 1
+                written += 1
+                if observe is not None:
+                    observe(values)
+                if progress is not None and written % PROGRESS_EVERY == 0:
+                    progress(written)
+        finally:
+            book.written = written
+            if ws is not None:
+                self._row, self.parts[-1] = row, (self.parts[-1][0], count)
 
     def write_after(self, lines: Iterable[Sequence[Cell]], gap: int = 1) -> None:
         """Free lines below the table on its last sheet (totals, signature lines)."""
@@ -169,6 +213,14 @@ class Table:
 
 def _escape(text: str) -> str:
     return text.replace("&", "&&")
+
+
+def _raw_writers(ws: Any) -> tuple[Callable[..., Any], Callable[..., Any], Callable[..., Any]]:
+    """A sheet's string, number and date writers without the A1-notation wrapper the public
+    ones add (the same methods they call), where this xlsxwriter has them."""
+    return (getattr(ws, "_write_string", ws.write_string),
+            getattr(ws, "_write_number", ws.write_number),
+            getattr(ws, "_write_datetime", ws.write_datetime))
 
 
 def _format_text(cell_format: Any) -> str | None:
@@ -201,8 +253,8 @@ class Workbook:
         self.cache_results = cache_results
         self.written = 0
         self._formats: dict[tuple[str | None, bool, bool], Any] = {}
-        self._amount_formats: dict[str, Any] = {}
-        self._date = self.fmt(DATE_FORMAT)
+        self._amount_cells: dict[str, tuple[int, Any]] = {}
+        self.date_format = self.fmt(DATE_FORMAT)
 
     def fmt(self, num_format: str | None = None, *, bold: bool = False,
             wrap: bool = False) -> Any:
@@ -231,26 +283,13 @@ class Workbook:
         return Table(self, title, tuple(columns), tuple(tuple(r) for r in preamble),
                      print_setup, self.max_rows if split else EXCEL_MAX_ROWS)
 
-    def put(self, ws: Any, row: int, col: int, value: Cell, plain: Any) -> None:
-        """Write one data cell, `plain` being the format of a plain number in its column: the
-        common types by exact class first (this runs once per cell of the export), anything
-        else through `write`."""
-        kind = value.__class__
-        if kind is str:
-            ws.write_string(row, col, value)  # never a formula, number or link
-        elif kind is Amount:
-            amount = cast(Amount, value)
-            fmt = self._amount_formats.get(amount.currency)
-            if fmt is None:
-                fmt = self._amount_formats[amount.currency] = self.fmt(
-                    number_format(amount.currency))
-            ws.write_number(row, col, amount.value, fmt)
-        elif kind is int or kind is Decimal:
-            ws.write_number(row, col, value, plain)
-        elif kind is date:
-            ws.write_datetime(row, col, value, self._date)
-        elif value is not None:
-            self.write(ws, row, col, value, num_format=_format_text(plain))
+    def amount_cells(self, currency: str) -> tuple[int, Any]:
+        """(digits, cell format) of amounts in `currency`, looked up once per workbook."""
+        found = self._amount_cells.get(currency)
+        if found is None:
+            found = self._amount_cells[currency] = (
+                get_currency(currency).digits, self.fmt(number_format(currency)))
+        return found
 
     def write(self, ws: Any, row: int, col: int, value: Cell, *, num_format: str | None = None,
               bold: bool = False) -> None:
@@ -288,12 +327,6 @@ class Workbook:
             ws.write_formula(row, col, value.text, cell_format, "")
         else:
             ws.write_formula(row, col, value.text, cell_format, cached)
-
-    def tick(self) -> None:
-        """Count a written row and report progress now and then."""
-        self.written += 1
-        if self.progress is not None and self.written % PROGRESS_EVERY == 0:
-            self.progress(self.written)
 
     def close(self) -> None:
         """Finish the file on disk."""
