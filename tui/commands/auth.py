@@ -14,9 +14,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ledger.actor import Actor, Role
-from ledger.db.tables import core_table
-from ledger.users import AuthenticationFailed, has_users
-from ledger.users import authenticate as check_password
 from tui.commands.context import EXIT_REFUSED, Cli, is_demo_ledger
 from tui.commands.errors import CliError, fail
 
@@ -37,9 +34,12 @@ def _demo_actor() -> Actor:
     return Actor(DEMO_ADMIN, everyone, demo=True)
 
 
+_USERS = sa.table("app_user", sa.column("id"), sa.column("name"))
+
+
 def _user_exists(session: Session, name: str) -> bool:
-    users = core_table("app_user")
-    query = sa.select(users.c.id).where(users.c.name == name)
+    # Plain SQL: a demo ledger's app opens without loading the table classes or argon2.
+    query = sa.select(_USERS.c.id).where(_USERS.c.name == name)
     return session.execute(query).first() is not None
 
 
@@ -50,6 +50,9 @@ def authenticate(cli: Cli, session: Session, command: str = "login") -> Actor:
                                     or not _user_exists(session, name or "")):
         session.rollback()
         return _demo_actor()
+    from ledger.users import AuthenticationFailed, has_users
+    from ledger.users import authenticate as check_password
+
     if not name:
         fail(command, CliError("--user", "say who you are with --user NAME or FSF_USER",
                                status=EXIT_REFUSED))

@@ -179,11 +179,9 @@ def acting_actor(cli: Cli, session: Session, command: str = "login") -> Actor:
 
 
 def is_demo_ledger(session: Session) -> bool:
-    """Whether this ledger was built by `fsf demo`."""
-    from ledger.db.tables import AppMeta
-
-    row = session.get(AppMeta, "demo")
-    return row is not None and row.value == "true"
+    """Whether this ledger was built by `fsf demo` (plain SQL: asked before the app opens)."""
+    query = sa.select(_APP_META.c.value).where(_APP_META.c.key == "demo")
+    return session.execute(query).scalar_one_or_none() == "true"
 
 
 def demo_banner(session: Session) -> str:
