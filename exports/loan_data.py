@@ -1,31 +1,28 @@
 """Loans, their scheduled installments (with paid and unpaid parts) and payments, streamed.
 
 Installments need the allocation replay (which payment paid which part): loans are read in
-batches, their first schedules and standing payments fetched per batch with Core queries, and
-each loan replayed by the same pure `allocate` the services use; a rescheduled loan's dues come
-from `load_dues`, exactly as `fsf verify` replays them.
+batches, and each batch's schedules and standing payments read and replayed in whole minor
+units by `ledger.reports.installments` (rescheduled loans composed as `load_dues` composes
+them), which gives exactly what `allocate` gives each installment.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from decimal import Decimal
-from functools import partial
 
 import sqlalchemy as sa
 
 from exports.cells import Amount, Cell
 from exports.context import STREAM_BATCH, Dataset, ExportContext, stream
 from exports.workbook import Column
-from ledger.allocation import Due, Payment, allocate
-from ledger.db.tables import Loan, core_table
-from ledger.money import get_currency
-from ledger.services.loan_book import load_dues
+from ledger.db.tables import core_table
+from ledger.reports.installments import installments_for
 
 __all__ = ["INSTALLMENTS", "LOANS", "PAYMENTS", "standing_payments"]
 
 LOAN_BATCH = 500
+# Distinct amounts kept per currency while writing the Installments sheet.
+AMOUNTS_KEPT = 20_000
 
 
 def _reversed_by(as_of: object) -> sa.Select[tuple[object, ...]]:
@@ -97,10 +94,6 @@ INSTALLMENT_COLUMNS = (
 )
 
 
-def _minor(value: Decimal, digits: int) -> int:
-    return int(value.scaleb(digits))
-
-
 def _loan_batches(ctx: ExportContext) -> Iterator[list[sa.Row[tuple[object, ...]]]]:
     loan, fam, vil = core_table("loan"), core_table("family"), core_table("village")
     query = (
@@ -121,61 +114,45 @@ def _loan_batches(ctx: ExportContext) -> Iterator[list[sa.Row[tuple[object, ...]
         yield batch
 
 
-def _batch_inputs(ctx: ExportContext, ids: list[int], currencies: dict[int, str],
-                  ) -> tuple[dict[int, list[Due]], dict[int, int], dict[int, list[Payment]]]:
-    ls, si, rp = (core_table(n) for n in ("loan_schedule", "schedule_installment", "repayment"))
-    first: dict[int, list[Due]] = defaultdict(list)
-    versions: dict[int, int] = defaultdict(int)
-    for lid, version in ctx.session.execute(
-            sa.select(ls.c.loan_id, ls.c.version).where(ls.c.loan_id.in_(ids))):
-        versions[int(lid)] = max(versions[int(lid)], int(version))
-    for lid, number, due, p, i, f, pen in ctx.session.execute(
-            sa.select(ls.c.loan_id, si.c.number, si.c.due_date, si.c.principal_minor,
-                      si.c.interest_minor, si.c.fee_minor, si.c.penalty_minor)
-            .join(si, si.c.schedule_id == ls.c.id)
-            .where(ls.c.loan_id.in_(ids), ls.c.version == 1)
-            .order_by(ls.c.loan_id, si.c.number)):
-        digits = get_currency(currencies[int(lid)]).digits
-        first[int(lid)].append(Due(int(number), due, *(Decimal(int(v)).scaleb(-digits)
-                                                       for v in (p, i, f, pen))))
-    pays: dict[int, list[Payment]] = defaultdict(list)
-    for pid, lid, paid_on, minor in ctx.session.execute(
-            sa.select(rp.c.id, rp.c.loan_id, rp.c.paid_on, rp.c.amount_minor)
-            .where(rp.c.loan_id.in_(ids), rp.c.paid_on <= ctx.as_of,
-                   rp.c.id.not_in(_reversed_by(ctx.as_of)))
-            .order_by(rp.c.loan_id, rp.c.paid_on, rp.c.id)):
-        digits = get_currency(currencies[int(lid)]).digits
-        pays[int(lid)].append(Payment(int(pid), paid_on, Decimal(int(minor)).scaleb(-digits)))
-    return first, versions, pays
+class _Amounts(dict[int, Amount]):
+    """`Amount`s of one currency by minor units, made once: the sheet has twelve a row and
+    most are the same few figures (nothing, a product's usual installment)."""
+
+    def __init__(self, currency: str) -> None:
+        super().__init__()
+        self.currency = currency
+
+    def __missing__(self, minor: int) -> Amount:
+        if len(self) >= AMOUNTS_KEPT:
+            self.clear()  # memory stays bounded on a ledger of many distinct figures
+        made = self[minor] = Amount(minor, self.currency)
+        return made
 
 
 def _installment_rows(ctx: ExportContext) -> Iterator[Sequence[Cell]]:
+    as_of = ctx.as_of
+    amounts: dict[str, _Amounts] = {}
     for batch in _loan_batches(ctx):
-        ids = [int(r[0]) for r in batch]
-        currencies = {int(r[0]): str(r[2]) for r in batch}
-        first, versions, pays = _batch_inputs(ctx, ids, currencies)
-        for lid, ref, cur, off_on, fid, fref, head, village in batch:
-            loan_id, code = int(lid), str(cur)
-            payments = tuple(pays.get(loan_id, ()))
-            dues: Sequence[Due] = first.get(loan_id, [])
-            if versions.get(loan_id, 1) > 1:
-                row = ctx.session.get(Loan, loan_id)
-                assert row is not None
-                dues = load_dues(ctx.session, row, payments)
-            state = allocate(dues, payments, as_of=ctx.as_of, strict=False)
-            digits = get_currency(code).digits
-            written_off = "yes" if off_on is not None and off_on <= ctx.as_of else "no"
+        replayed = installments_for(ctx.session, [int(r[0]) for r in batch], as_of)
+        for (_, ref, cur, off_on, fid, fref, head, village), (_, rows) in zip(
+                batch, replayed, strict=True):
+            code = str(cur)
+            a = amounts.get(code) or amounts.setdefault(code, _Amounts(code))
+            written_off = "yes" if off_on is not None and off_on <= as_of else "no"
             family = ctx.family(fid, fref)
-            # Whole minor units: `int` of the Decimal, scaled first when the currency has cents.
-            minor = int if digits == 0 else partial(_minor, digits=digits)
-            for inst in state.installments:
-                due, paid, left = inst.due.parts, inst.paid, inst.outstanding
-                yield (ref, family, head, village, written_off, code, inst.number,
-                       inst.due_date, *(Amount(minor(v), code) for v in (
-                           due.principal, due.interest, due.fee + due.penalty, due.total,
-                           paid.principal, paid.interest, paid.fee + paid.penalty, paid.total,
-                           inst.waived.total, left.principal, left.interest, left.total)),
-                       inst.fully_paid_on, "yes" if inst.paid_on_time else "no")
+            for number, due_date, due, paid, waived, fully_paid_on in rows:
+                pen, fee, interest, principal = due
+                p_pen, p_fee, p_int, p_prin = paid
+                w_total = waived[0] + waived[1] + waived[2] + waived[3]
+                due_total = pen + fee + interest + principal
+                paid_total = p_pen + p_fee + p_int + p_prin
+                yield (ref, family, head, village, written_off, code, number, due_date,
+                       a[principal], a[interest], a[fee + pen], a[due_total], a[p_prin],
+                       a[p_int], a[p_fee + p_pen], a[paid_total], a[w_total],
+                       a[principal - p_prin - waived[3]], a[interest - p_int - waived[2]],
+                       a[due_total - paid_total - w_total], fully_paid_on,
+                       "yes" if fully_paid_on is not None and fully_paid_on <= due_date
+                       else "no")
 
 
 INSTALLMENTS = Dataset("Installments", INSTALLMENT_COLUMNS, _installment_rows)
