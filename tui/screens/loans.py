@@ -12,7 +12,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Static
 
-from ledger.db.tables import core_table
 from ledger.money import Money
 from tui.screens.base import LedgerScreen
 from tui.widgets.paged_table import Column, FunctionSource, PagedTable
@@ -29,10 +28,17 @@ _FILTERS = (None, "active", "applied", "approved", "closed", "written_off", "rej
 
 
 # The list's two queries live here rather than beside the loan page's (tui.screens.data.loans),
-# whose imports (schedules, arrears, write-offs) would be paid by the first key 3.
+# whose imports (schedules, arrears, write-offs) would be paid by the first key 3; and they
+# name only the columns they read, so that the first page waits for neither SQLModel nor the
+# table classes.
+_LOAN = sa.table("loan", *map(sa.column, ("id", "ref", "family_id", "principal_minor",
+                                          "currency", "status", "disbursed_on")))
+_FAMILY = sa.table("family", *map(sa.column, ("id", "ref", "head_name_latin", "head_name",
+                                              "village_id")))
+_VILLAGE = sa.table("village", sa.column("id"), sa.column("name_en"))
 def loan_count(session: Session, *, status: str | None = None) -> int:
     """How many loans the list holds (with `status`, only those; ix_loan_status)."""
-    loan = core_table("loan")
+    loan = _LOAN
     query = sa.select(sa.func.count()).select_from(loan)
     return int(session.execute(query.where(loan.c.status == status) if status else query)
                .scalar_one())
@@ -42,7 +48,7 @@ def loan_rows(session: Session, offset: int, limit: int, *,
               status: str | None = None) -> list[tuple[int, tuple[str, ...]]]:
     """One page of the list, newest first: (loan id, the cells shown). The page's ids are
     read from the primary key (or ix_loan_status) alone, then joined to their names."""
-    loan, fam, vil = core_table("loan"), core_table("family"), core_table("village")
+    loan, fam, vil = _LOAN, _FAMILY, _VILLAGE
     page = sa.select(loan.c.id).order_by(loan.c.id.desc())
     if status:
         page = page.where(loan.c.status == status)
