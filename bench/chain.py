@@ -22,7 +22,7 @@ ORDER BY e.seq, p.id
 """
 
 
-def _plain_read(session: Session) -> None:
+def plain_read(session: Session) -> None:
     raw = session.connection().connection.dbapi_connection
     assert raw is not None
     cur = raw.cursor()
@@ -44,7 +44,7 @@ def run(session: Session, as_of: date, runs: int) -> list[Row]:
         verify_chain(session)
         session.rollback()
 
-    base = median_seconds(lambda: _plain_read(session), runs)
+    base = median_seconds(lambda: plain_read(session), runs)
     whole = median_seconds(ledger, runs)
     hashes = median_seconds(chain, runs)
     return [
