@@ -142,8 +142,8 @@ class FsfApp(App[None]):
     # --- start ---------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        # A new, empty ledger (no fund opened yet, `tui.screens.login.needs_setup`) is set up
-        # first. Asked in plain SQL: the first screen waits for neither the ORM nor the tables.
+        # A new, empty ledger (no fund opened yet) is set up first. Asked in plain SQL, here
+        # only: the first screen waits for neither the ORM nor the table classes.
         with read_only(self.ledger.engine).connect() as connection:
             empty = connection.execute(sa.text("SELECT id FROM fund LIMIT 1")).first() is None
         if empty:

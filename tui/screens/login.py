@@ -21,12 +21,7 @@ from textual.widgets import Button, Input, Static
 from ledger.actor import Actor
 from ledger.db.tables import core_table
 
-__all__ = ["LoginScreen", "demo_users", "needs_setup", "sign_in"]
-
-
-def needs_setup(session: Session) -> bool:
-    """True for a new, empty ledger: no fund has been opened yet."""
-    return session.execute(sa.select(core_table("fund").c.id).limit(1)).first() is None
+__all__ = ["LoginScreen", "demo_users", "sign_in"]
 
 
 def demo_users(session: Session) -> dict[str, Actor]:
