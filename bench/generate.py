@@ -43,7 +43,8 @@ from ledger.services.funds import open_fund, receive_capital
 from ledger.services.products import ensure_foundation_product
 from ledger.services.unit import use_case
 
-__all__ = ["AS_OF", "BATCH", "Generated", "generate", "read_generated"]
+__all__ = ["AS_OF", "BATCH", "FundFacts", "Generated", "disbursement_days", "generate",
+           "read_generated", "write_batch"]
 
 AS_OF = date(2010, 6, 30)  # the day the ledger is "today"; every report runs as of it
 FIRST_LOAN = date(2007, 3, 1)
@@ -164,7 +165,7 @@ def _payments(rng: random.Random, loan_id: int, ref: str, schedule: tuple[Instal
     return out
 
 
-def _days(rng: random.Random, loans: int, span: int) -> Iterator[date]:
+def disbursement_days(rng: random.Random, loans: int, span: int) -> Iterator[date]:
     """Each loan's disbursement day, in date order (loans are numbered in that order), from
     one count per day: memory grows with the days, not the loans."""
     counts = [0] * (span + 1)
@@ -183,15 +184,17 @@ def _insert(session: Session, table: str, rows: list[dict[str, Any]]) -> None:
 
 
 @dataclass(frozen=True, slots=True)
-class _Fund:
+class FundFacts:
+    """The fund, product and villages new loans go to, and the ledger's \"today\"."""
+
     fund_id: int
     product_id: int
     villages: list[int]
     as_of: date
 
 
-def _write_batch(session: Session, rng: random.Random, days: Iterator[date], first: int,
-                 count: int, fund: _Fund) -> list[NewRepayment]:
+def write_batch(session: Session, rng: random.Random, days: Iterator[date], first: int,
+                 count: int, fund: FundFacts) -> list[NewRepayment]:
     """Loans `first`…`first + count - 1` (0-based, date order) with their families, schedules,
     events and disbursement entries; returns their repayments, not yet posted."""
     family_ids = reserve_ids(session, "family", count)
@@ -312,13 +315,14 @@ def generate(url: str, loans: int, *, seed: int = 11, as_of: date = AS_OF,
                                 amount=Money.from_minor(loans * 200_000, KHR))
                 product = ensure_foundation_product(session, actor=SYSTEM)
                 assert made.id is not None and product.id is not None
-            fund = _Fund(made.id, product.id, villages, as_of)
-            days = _days(rng, loans, (as_of - FIRST_LOAN).days - 200)  # the last: months old
+            fund = FundFacts(made.id, product.id, villages, as_of)
+            # The last loans are months old on `as_of`.
+            days = disbursement_days(rng, loans, (as_of - FIRST_LOAN).days - 200)
             for first in range(0, loans, batch):
                 count = min(batch, loans - first)
                 t0 = time.perf_counter()
                 with use_case(session):
-                    payments = _write_batch(session, rng, days, first, count, fund)
+                    payments = write_batch(session, rng, days, first, count, fund)
                 t1 = time.perf_counter()
                 post_repayments(session, actor=SYSTEM, payments=payments, today=as_of)
                 t2 = time.perf_counter()

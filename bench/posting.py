@@ -24,7 +24,7 @@ from ledger.services.bulk import NewRepayment, post_repayments
 from ledger.services.repayments import record_repayment
 from ledger.services.unit import use_case
 
-__all__ = ["run"]
+__all__ = ["raw_rows", "rolled_back", "run"]
 
 SINGLE_CALLS = 50
 BULK_PAYMENTS = 5_000
@@ -89,7 +89,7 @@ def _single(session: Session, as_of: date) -> list[Row]:
                 "≤ 10 ms p95", p95 <= 0.010)]
 
 
-def _raw_rows(session: Session, plan: list[NewRepayment], as_of: date) -> None:
+def raw_rows(session: Session, plan: list[NewRepayment]) -> None:
     """The rows the bulk path writes for `plan` (per payment an entry, a cash posting and two
     allocation postings, a repayment, on the payment's own loan and its fund's accounts, so
     the same index entries are made), inserted with the driver's own executemany; rolled back
@@ -107,16 +107,16 @@ def _raw_rows(session: Session, plan: list[NewRepayment], as_of: date) -> None:
                             AccountRole.LOAN_PORTFOLIO)]
         accounts[fund_id] = (int(ids[0] or 0), int(ids[1] or 0), int(ids[2] or 0))
     at = utc_now().replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-    day = as_of.isoformat()
     entries, postings, repayments = [], [], []
     for k, p in enumerate(plan, start=1):
         cash, interest, portfolio = accounts[funds[p.loan_id]]
+        day, minor = p.paid_on.isoformat(), p.amount.minor
         entries.append((top + k, seq + k, "repayment", day, f"Repayment on loan {p.loan_id}",
                         "bench", at, p.loan_id, "0" * 64, f"{k:064x}"))
-        postings += [(top + k, cash, "KHR", 100, p.loan_id, None),
-                     (top + k, interest, "KHR", -60, p.loan_id, "interest"),
-                     (top + k, portfolio, "KHR", -40, p.loan_id, "principal")]
-        repayments.append((rtop + k, None, p.loan_id, day, 100, "KHR", cash, "bench", "",
+        postings += [(top + k, cash, "KHR", minor, p.loan_id, None),
+                     (top + k, interest, "KHR", -(minor // 2), p.loan_id, "interest"),
+                     (top + k, portfolio, "KHR", minor // 2 - minor, p.loan_id, "principal")]
+        repayments.append((rtop + k, None, p.loan_id, day, minor, "KHR", cash, "bench", "",
                            top + k, at))
     raw = session.connection().connection.dbapi_connection
     assert raw is not None
@@ -145,7 +145,7 @@ def _bulk(session: Session, as_of: date, runs: int) -> list[Row]:
             bulk.append(time.perf_counter() - started)
         with rolled_back(session):
             started = time.perf_counter()
-            _raw_rows(session, plan, as_of)
+            raw_rows(session, plan)
             raw.append(time.perf_counter() - started)
     t, b = statistics.median(bulk), statistics.median(raw)
     rate = len(plan) / t if t else 0.0
@@ -159,6 +159,9 @@ def _bulk(session: Session, as_of: date, runs: int) -> list[Row]:
 
 def run(session: Session, as_of: date, runs: int) -> list[Row]:
     """Bulk posting (rolled back after each run), then single repayments (committed)."""
+    from bench import backbook  # it builds on this module
+
     rows: list[Any] = _bulk(session, as_of, runs)
+    rows += backbook.run(session, as_of, runs)
     rows += _single(session, as_of)
     return rows
