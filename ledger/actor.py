@@ -17,6 +17,7 @@ __all__ = [
     "PermissionDenied",
     "Role",
     "SecondPersonRequired",
+    "WholeFundOnly",
     "roles_allowing",
 ]
 
@@ -100,6 +101,18 @@ class SecondPersonRequired(PermissionDenied):
         self.actor = actor
         self.permission = None
         PermissionError.__init__(self, f"{actor.name} may not approve this: {message}")
+
+
+class WholeFundOnly(PermissionDenied):
+    """A user limited to some villages asked for something that covers every village."""
+
+    def __init__(self, actor: Actor, what: str) -> None:
+        self.actor = actor
+        self.permission = None
+        mine = ", ".join(sorted(actor.villages or ())) or "none"
+        PermissionError.__init__(self, (
+            f"{actor.name} sees only villages {mine}, and {what} covers every village: "
+            "ask an officer or administrator"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -204,7 +204,8 @@ def test_reserve_fund_villages_and_collection(session: Session) -> None:
     assert portfolio_quality(session, actor=treasurer, as_of=D).active_loans == 0
     mine = Actor("t", frozenset({Role.TREASURER}), villages=frozenset({code}))
     assert portfolio_quality(session, actor=mine, as_of=D).active_loans == 2
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(PermissionDenied, match=f"sees only villages {code}, and the fund "
+                       "position covers every village: ask an officer or administrator"):
         fund_position(session, actor=mine, as_of=D)
 
     loan_d = session.get(Loan, ids["D"])

@@ -16,7 +16,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ledger.actor import Actor, Permission, PermissionDenied
+from ledger.actor import Actor, Permission, WholeFundOnly
 from ledger.db.tables import core_table
 from ledger.money import Money, get_currency
 from ledger.reports.portfolio import portfolio_totals
@@ -65,8 +65,7 @@ def fund_position(session: Session, *, actor: Actor, as_of: date,
     limited to some villages)."""
     actor.require(Permission.READ)
     if actor.villages is not None:
-        raise PermissionDenied(actor, Permission.EXPORT, "the fund position covers every "
-                                                         "village, not only yours")
+        raise WholeFundOnly(actor, "the fund position")
     fund = find_fund(session, fund_code)
     cur = get_currency(fund.currency)
     je, post, acct, box = (core_table(t) for t in ("journal_entry", "posting", "account",
