@@ -12,7 +12,7 @@ from types import ModuleType
 from sqlalchemy.orm import Session
 
 from imports.collector import paused
-from imports.columns import Column, match_headers, parse_rows
+from imports.columns import Column, match_headers, parse_table
 from imports.kinds import (
     capital,
     collection,
@@ -29,7 +29,14 @@ from imports.kinds import (
     reversals,
     writeoffs,
 )
-from imports.preview import Context, ImportPreview, ImportResult, Progress, RowOutcome
+from imports.preview import (
+    Context,
+    ImportPreview,
+    ImportResult,
+    Progress,
+    RowOutcome,
+    made_many,
+)
 from imports.problems import FileRefused, Problem
 from imports.reader import read_table
 from imports.refs import RowRefused
@@ -84,6 +91,22 @@ def _preview(kind: str, path: Path, today: date, problems: list[Problem], **kw: 
                          **fields)  # type: ignore[arg-type]
 
 
+def _outcomes(numbers: list[int], refs: dict[int, str], status: dict[int, str],
+              by_row: dict[int, list[str]]) -> tuple[RowOutcome, ...]:
+    """Each row's outcome: its problems' messages, else the status its checker gave."""
+    if not by_row and len(refs) == len(status) == len(numbers):
+        try:  # every row has a ref and a status and no problem: made in bulk
+            return tuple(made_many(RowOutcome, numbers, list(map(refs.__getitem__, numbers)),
+                                   list(map(status.__getitem__, numbers)),
+                                   [""] * len(numbers)))
+        except KeyError:  # a ref or status keyed by another row: row by row below
+            pass
+    return tuple(
+        RowOutcome(n, refs.get(n, ""), "error", "; ".join(by_row[n])) if n in by_row
+        else RowOutcome(n, refs.get(n, ""), status.get(n, "error"))
+        for n in numbers)
+
+
 def validate(kind: str, path: Path | str, *, session: Session, actor: Actor,
              today: date | None = None) -> ImportPreview:
     """Read and check a whole file; every problem is in the preview, none is raised. Nothing
@@ -110,16 +133,19 @@ def _validate(kind: str, path: Path | str, *, session: Session, actor: Actor,
     if not readable:
         return _preview(kind, path, today, problems, sheet=sheet.name, file_hash=file_hash,
                         headers=sheet.headers)
-    if not sheet.rows:
+    table = parse_table(sheet, mapping)
+    if not table.numbers:
         problems.append(Problem(None, None, "", (
             f"sheet {sheet.name!r} has headers but no data rows: fill in one row per "
             f"{kind[:-1] if kind.endswith('s') else kind} below the headers")))
-    rows = parse_rows(sheet, mapping)
-    for row in rows:
-        problems.extend(row.problems)
+    problems.extend(table.problems)
     ctx = Context(session, actor, today)
+    present = {c.name for c in mapping.values()}
     try:
-        checked = KINDS[kind].check(rows, ctx, {c.name for c in mapping.values()})
+        # A kind that reads columns takes the table; the others take a row object a line.
+        check_table = getattr(KINDS[kind], "check_table", None)
+        checked = (check_table(table, ctx, present) if check_table is not None
+                   else KINDS[kind].check(table.rows(), ctx, present))
     finally:
         if not in_use_case(session):  # a bundle validates inside its one transaction
             session.rollback()  # validation only reads; end the transaction (and SQLite's lock)
@@ -128,11 +154,7 @@ def _validate(kind: str, path: Path | str, *, session: Session, actor: Actor,
     for p in problems:
         if p.row is not None:
             by_row[p.row].append(p.message if not p.column else f"{p.column}: {p.message}")
-    refs, status = checked.refs, checked.status
-    outcomes = tuple(
-        RowOutcome(n, refs.get(n, ""), "error", "; ".join(by_row[n])) if n in by_row
-        else RowOutcome(n, refs.get(n, ""), status.get(n, "error"))
-        for n in [r.number for r in rows])
+    outcomes = _outcomes(table.numbers, checked.refs, checked.status, by_row)
     return _preview(kind, path, today, problems, sheet=sheet.name, file_hash=file_hash,
                     headers=sheet.headers, rows=outcomes, plan=checked.plan)
 

@@ -161,6 +161,11 @@ def as_date(value: Any) -> date:
                     "with a four-digit year)")
 
 
+def has_control(text: str) -> bool:
+    """Whether text holds a control character `as_text` refuses."""
+    return _CONTROL.search(text) is not None
+
+
 def as_text(value: Any, *, max_length: int = MAX_TEXT) -> str:
     """Text as typed (Khmer welcome), stripped; a number cell becomes its digits."""
     if value.__class__ is str:  # most cells: `shown` of text is the text itself

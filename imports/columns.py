@@ -19,7 +19,8 @@ from imports.collector import paused
 from imports.problems import CellError, Problem
 from imports.reader import Sheet
 
-__all__ = ["FEEDBACK_COLUMNS", "Column", "ParsedRow", "match_headers", "normalise", "parse_rows"]
+__all__ = ["FEEDBACK_COLUMNS", "Column", "ParsedRow", "ParsedTable", "match_headers", "normalise",
+           "parse_rows", "parse_table"]
 
 FEEDBACK_COLUMNS = ("status", "message")
 TYPES = ("text", "amount", "date", "whole", "rate", "choice", "currency")
@@ -157,8 +158,13 @@ def _typed_column(typer: _Typer, cells_: Sequence[Any], currencies: Sequence[str
     float zero or an unhashable cell go cell by cell."""
     try:
         if 0.0 not in cells_:  # also finds -0.0, 0 and False: all go the careful way
-            if len(set(map(type, cells_))) == 1 and (typer.column.type != "amount"
-                                                     or len(set(currencies)) == 1):
+            classes = set(map(type, cells_))
+            if classes == {str} and typer.column.type == "text":
+                texts = _texts(cells_, typer.column.max_length)
+                if texts is not None:
+                    return texts, True
+            if len(classes) == 1 and (typer.column.type != "amount"
+                                      or len(set(currencies)) == 1):
                 # One class of cell, one currency (or none needed): the value is the key.
                 currency = currencies[0] if currencies else "KHR"
                 typed = {v: (None if v is None else typer._parse(v, currency))
@@ -174,6 +180,16 @@ def _typed_column(typer: _Typer, cells_: Sequence[Any], currencies: Sequence[str
     return out, _all_parsed(out)
 
 
+def _texts(cells_: Sequence[str], max_length: int) -> list[str] | None:
+    """A column of text cells as `cells.as_text` reads each, judged at once: every cell
+    stripped, none holding a control character, none too long; None when one is refused
+    (the caller then reads them one by one, for that cell's message)."""
+    texts = list(map(str.strip, cells_))
+    if max(map(len, texts), default=0) > max_length or cells.has_control("".join(texts)):
+        return None
+    return texts
+
+
 def _all_parsed(values: Iterable[Any]) -> bool:
     return not any(v is None or v.__class__ is _Bad for v in values)
 
@@ -183,21 +199,127 @@ def parse_rows(sheet: Sheet, mapping: dict[int, Column]) -> list[ParsedRow]:
     Typed a column at a time (a file repeats its values); only the columns holding a blank
     or a wrong cell are looked at row by row."""
     with paused():
-        return _parse_rows(sheet, mapping)
+        return _parse_table(sheet, mapping).rows()
 
 
-def _parse_rows(sheet: Sheet, mapping: dict[int, Column]) -> list[ParsedRow]:
+def parse_table(sheet: Sheet, mapping: dict[int, Column]) -> ParsedTable:
+    """The rows `parse_rows` gives, kept a column at a time: a checker that reads columns
+    need not build a row object per line of the file."""
+    with paused():
+        return _parse_table(sheet, mapping)
+
+
+class ParsedTable:
+    """Parsed rows as columns: the row `numbers`, each column's typed cells (None when blank
+    or wrong) and raw cells, which rows parsed whole (`ok`), and their `problems` in row
+    order. `rows()` and `row(i)` give the `ParsedRow`s `parse_rows` gives."""
+
+    __slots__ = ("_bad", "_full", "_partial", "_problems", "_raw", "_rows", "_typed", "names",
+                 "numbers")
+
+    def __init__(self, numbers: list[int], names: list[str], raw: list[Sequence[Any]],
+                 typed: list[list[Any]], full: list[int],
+                 problems: dict[int, list[Problem]]) -> None:
+        self.numbers, self.names = numbers, names
+        self._raw, self._typed, self._full = raw, typed, full  # raw and typed: columns
+        self._partial = [n for n in range(len(names)) if n not in full]
+        self._problems = problems  # row index → that row's problems, column order
+        self._bad = {r for r, found in problems.items() if found}
+        self._rows: list[ParsedRow] | None = None
+
+    @classmethod
+    def of_rows(cls, rows: list[ParsedRow], names: Iterable[str]) -> ParsedTable:
+        """Rows already parsed, seen as columns of `names` (the rows themselves are kept)."""
+        names = list(names)
+        table = cls([r.number for r in rows], names, [],
+                    [[r.values.get(name) for r in rows] for name in names], [],
+                    {n: list(r.problems) for n, r in enumerate(rows) if not r.ok})
+        table._bad = {n for n, r in enumerate(rows) if not r.ok}
+        table._rows = rows
+        return table
+
+    @property
+    def clean(self) -> bool:
+        """Whether every cell of every row parsed (no row has a problem)."""
+        return not self._bad
+
+    @property
+    def problems(self) -> list[Problem]:
+        """Every row's problems, row by row."""
+        return [p for r in sorted(self._problems) for p in self._problems[r]]
+
+    def ok(self, index: int) -> bool:
+        """Whether row `index` (0-based) parsed whole."""
+        return index not in self._bad
+
+    def column(self, name: str) -> list[Any]:
+        """The typed cells of a column, None where blank or wrong (as `ParsedRow.get`)."""
+        if name not in self.names:
+            return [None] * len(self.numbers)
+        n = self.names.index(name)
+        col = self._typed[n]
+        if n in self._full:
+            return col
+        return [None if v.__class__ is _Bad else v for v in col]
+
+    def row(self, index: int) -> ParsedRow:
+        """Row `index` (0-based) as `parse_rows` gives it."""
+        if self._rows is not None:
+            return self._rows[index]
+        raw = [column[index] for column in self._raw]
+        values = {self.names[n]: self._typed[n][index] for n in self._full}
+        for n in self._partial:
+            value = self._typed[n][index]
+            if value is not None and value.__class__ is not _Bad:
+                values[self.names[n]] = value
+        return ParsedRow(self.numbers[index], values, dict(zip(self.names, raw, strict=True)),
+                         index not in self._bad, list(self._problems.get(index, ())))
+
+    def rows(self) -> list[ParsedRow]:
+        """Every row as `parse_rows` gives it."""
+        if self._rows is not None:
+            return self._rows
+        names, typed, full = self.names, self._typed, self._full
+        full_names = [names[n] for n in full]
+        full_rows = (list(zip(*(typed[n] for n in full), strict=True)) if full
+                     else [()] * len(self.numbers))
+        partial = [(names[n], typed[n]) for n in self._partial]
+        raws = (list(zip(*self._raw, strict=True)) if self._raw
+                else [()] * len(self.numbers))
+        out = []
+        for r, number in enumerate(self.numbers):
+            row = ParsedRow(number, dict(zip(full_names, full_rows[r], strict=True)),
+                            dict(zip(names, raws[r], strict=True)))
+            for name, col in partial:
+                value = col[r]
+                if value is not None and value.__class__ is not _Bad:
+                    row.values[name] = value
+            found = self._problems.get(r)
+            if found:
+                row.ok = False
+                row.problems.extend(found)
+            out.append(row)
+        self._rows = out
+        return out
+
+
+def _parse_table(sheet: Sheet, mapping: dict[int, Column]) -> ParsedTable:
     by_name = {c.name: (i, c) for i, c in mapping.items()}  # one entry a column name
     names = list(by_name)
-    numbers = [number for number, _ in sheet.rows]
     at = [i for i, _ in by_name.values()]  # in the order of `names`
-    if len(at) > 1 and sheet.rows and min(len(v) for _, v in sheet.rows) > max(at):
-        raws = list(map(itemgetter(*at), (values for _, values in sheet.rows)))
+    kept = sheet.columns()
+    raw_columns: list[Sequence[Any]]
+    if kept is not None:  # the reader kept the sheet's columns: no row is looked at
+        numbers, raw_columns = list(kept[0]), [kept[1][i] for i in at]
     else:
-        raws = [tuple([values[i] if i < len(values) else None for i in at])
-                for _, values in sheet.rows]
-    raw_columns = list(zip(*raws, strict=True)) if raws else [() for _ in names]
-    currencies: Sequence[str] = ["KHR"] * len(raws)
+        numbers = [number for number, _ in sheet.rows]
+        if len(at) > 1 and sheet.rows and min(len(v) for _, v in sheet.rows) > max(at):
+            raws = list(map(itemgetter(*at), (values for _, values in sheet.rows)))
+        else:
+            raws = [tuple([values[i] if i < len(values) else None for i in at])
+                    for _, values in sheet.rows]
+        raw_columns = list(zip(*raws, strict=True)) if raws else [() for _ in names]
+    currencies: Sequence[str] = ["KHR"] * len(numbers)
     if "currency" in by_name:
         given, _ = _typed_column(_Typer(by_name["currency"][1]),
                                  raw_columns[names.index("currency")], currencies)
@@ -207,25 +329,17 @@ def _parse_rows(sheet: Sheet, mapping: dict[int, Column]) -> list[ParsedRow]:
               for n, (_i, c) in enumerate(by_name.values())]
     typed = [col for col, _ in typing]
     full = [n for n, (_, clean) in enumerate(typing) if clean]
-    partial = [(n, names[n], by_name[names[n]][1].required, typed[n])
-               for n in range(len(names)) if n not in full]
-    full_names = [names[n] for n in full]
-    full_rows = list(zip(*(typed[n] for n in full), strict=True)) if full else [()] * len(raws)
-    out = []
-    for r, number in enumerate(numbers):
-        row = ParsedRow(number, dict(zip(full_names, full_rows[r], strict=True)),
-                        dict(zip(names, raws[r], strict=True)))
-        for n, name, required, col in partial:
-            value = col[r]
+    problems: dict[int, list[Problem]] = {}
+    for n in range(len(names)):  # column by column, so each row's problems keep column order
+        if n in full:
+            continue
+        name, required, col = names[n], by_name[names[n]][1].required, typed[n]
+        for r, value in enumerate(col):
             if value is None:
                 if required:
-                    row.ok = False
-                    row.problems.append(Problem(number, name, "", f"{name} is required"))
+                    problems.setdefault(r, []).append(Problem(numbers[r], name, "",
+                                                              f"{name} is required"))
             elif value.__class__ is _Bad:
-                row.ok = False
-                row.problems.append(Problem(number, name, cells.shown(raws[r][n]),
-                                            value.message))
-            else:
-                row.values[name] = value
-        out.append(row)
-    return out
+                problems.setdefault(r, []).append(Problem(
+                    numbers[r], name, cells.shown(raw_columns[n][r]), value.message))
+    return ParsedTable(numbers, names, raw_columns, typed, full, problems)

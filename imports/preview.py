@@ -3,9 +3,11 @@ commit, and what each kind's checker returns."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, fields
 from datetime import date
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,8 @@ from sqlalchemy.orm import Session
 from imports.problems import Problem
 from ledger.actor import Actor
 
-__all__ = ["Checked", "Context", "ImportPreview", "ImportResult", "Progress", "RowOutcome"]
+__all__ = ["Checked", "Context", "ImportPreview", "ImportResult", "Progress", "RowOutcome",
+           "made_many"]
 
 # progress(done, total): called while committing, e.g. to move a progress bar.
 Progress = Callable[[int, int], None]
@@ -106,3 +109,22 @@ class ImportResult:
                 "committed": self.committed, "created": self.created,
                 "unchanged": self.unchanged,
                 "problems": [p.as_dict() for p in self.problems]}
+
+
+def made_many(cls: type[Any], *columns: Sequence[Any]) -> list[Any]:
+    """`[cls(*values) for values in zip(*columns)]` for a frozen slots dataclass given every
+    field, a column at a time: its generated `__init__` sets each field through
+    `object.__setattr__`, which costs more than the object (a plan or preview holds one per
+    row of the file). A class with a `__post_init__`, or not given every field, is called."""
+    names = [f.name for f in fields(cls)]
+    slots = getattr(cls, "__slots__", ())
+    if (len(names) != len(columns) or hasattr(cls, "__post_init__")
+            or any(name not in slots for name in names)):
+        return list(map(cls, *columns))
+    count = len(columns[0]) if columns else 0
+    if any(len(column) != count for column in columns):
+        raise ValueError("columns of different lengths")
+    made = list(map(object.__new__, repeat(cls, count)))
+    for name, column in zip(names, columns, strict=True):
+        deque(map(getattr(cls, name).__set__, made, column), maxlen=0)
+    return made

@@ -11,8 +11,9 @@ from __future__ import annotations
 import csv
 import io
 import re
+import threading
 import zipfile
-from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -35,15 +36,34 @@ _FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
 _CELL_REF = re.compile(r"^([A-Z]+)(\d+)$")
 
 
-@dataclass(frozen=True, slots=True)
 class Sheet:
     """A table as read: its headers, its non-blank rows numbered as the officer sees them
-    (the header is row 1), and problems found in the layout (formulas, merged cells)."""
+    (the header is row 1), and problems found in the layout (formulas, merged cells). A
+    workbook's sheet is kept as columns, its `rows` made only when asked for."""
 
-    name: str
-    headers: tuple[str, ...]
-    rows: tuple[tuple[int, tuple[Any, ...]], ...]
-    problems: tuple[Problem, ...] = ()
+    __slots__ = ("_columns", "_rows", "headers", "name", "problems")
+
+    def __init__(self, name: str, headers: tuple[str, ...],
+                 rows: tuple[tuple[int, tuple[Any, ...]], ...] = (),
+                 problems: tuple[Problem, ...] = (), *,
+                 columns: tuple[list[int], list[list[Any]]] | None = None) -> None:
+        self.name, self.headers, self.problems = name, headers, problems
+        self._rows = rows if columns is None else None
+        self._columns = columns
+
+    @property
+    def rows(self) -> tuple[tuple[int, tuple[Any, ...]], ...]:
+        """(row number, cells of the header's columns) of every row holding a value."""
+        if self._rows is None:
+            assert self._columns is not None
+            numbers, columns = self._columns
+            self._rows = tuple(zip(numbers, zip(*columns, strict=True), strict=True))
+        return self._rows
+
+    def columns(self) -> tuple[list[int], list[list[Any]]] | None:
+        """The row numbers and each header column's cells (those of `rows`, a column at a
+        time) when the sheet was read so; else None."""
+        return self._columns
 
 
 def column_letter(index: int) -> str:
@@ -87,6 +107,10 @@ def _table(name: str, grid: list[list[Any]], problems: list[Problem]) -> Sheet:
     body = grid[1:]
     columns = _blanked_columns(body, width)
     if columns is not None:
+        if any(None not in column for column in columns):
+            # A column without a blank cell: no row is all blank, every row is kept.
+            return Sheet(name, tuple(headers), problems=tuple(problems),
+                         columns=(list(range(2, len(body) + 2)), columns))
         # Rows back from the blanked columns; a row of nothing but blanks is left out.
         return Sheet(name, tuple(headers), tuple(
             (number, values) for number, values in enumerate(zip(*columns, strict=True),
@@ -106,12 +130,19 @@ def _table(name: str, grid: list[list[Any]], problems: list[Problem]) -> Sheet:
 
 def _blanked_columns(body: list[list[Any]], width: int) -> list[list[Any]] | None:
     """The first `width` columns of a grid whose rows all reach that width, with every
-    blank cell (empty or white-space text) made None; None for a ragged grid. A column's
-    distinct values are judged once, so a sheet is not walked cell by cell in Python."""
+    blank cell (empty or white-space text) made None; None for a ragged grid. A column is
+    judged at once, so a sheet is not walked cell by cell in Python."""
     if not body or width == 0 or min(map(len, body)) < width:
         return None
     out: list[list[Any]] = []
-    for column in list(zip(*body, strict=False))[:width]:
+    for column in islice(zip(*body, strict=False), width):
+        classes = set(map(type, column))
+        if str not in classes:  # only text can be blank (None already is)
+            out.append(list(column))
+            continue
+        if classes == {str} and all(map(str.strip, column)):  # text, none of it blank
+            out.append(list(column))
+            continue
         try:
             blanks = {v for v in set(column) if _blank(v)}
         except TypeError:  # an unhashable cell (never from the readers): row by row
@@ -229,6 +260,25 @@ def _formula_xml(book: zipfile.ZipFile, target: str) -> bytes:
     return b""
 
 
+class _FormulaScan(threading.Thread):
+    """`_formula_xml` of one sheet, run beside the reader: the XML (or b"") or the error."""
+
+    def __init__(self, path: Path, target: str) -> None:
+        super().__init__(name="formula-scan", daemon=True)
+        self.path, self.target = path, target
+        self.xml: bytes = b""
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        if not self.target:
+            return
+        try:
+            with zipfile.ZipFile(self.path) as book:
+                self.xml = _formula_xml(book, self.target)
+        except BaseException as exc:  # handed to the reading thread, which raises it
+            self.error = exc
+
+
 def _formula_problems(xml: bytes) -> list[Problem]:
     if not xml or not _FORMULA.search(xml):
         return []
@@ -263,18 +313,33 @@ def _read_xlsx(path: Path, kind: str) -> Sheet:
                 raise FileRefused(f"{path.name} unpacks to more than "
                                   f"{MAX_UNZIPPED_BYTES // 1024 // 1024} MB: split it")
             name, target = _choose(_sheet_targets(book), kind, path.name)
-            xml = _formula_xml(book, target) if target in names else b""
     except (zipfile.BadZipFile, ElementTree.ParseError, KeyError) as exc:
         raise FileRefused(f"{path.name} is damaged and cannot be read as a workbook: "
                           f"{exc}") from exc
-    problems = _formula_problems(xml)
+    # The formula search unzips the sheet in a thread while python-calamine reads it (both
+    # let go of the interpreter lock meanwhile); its refusal still comes first, as it did
+    # when it ran before the read.
+    scan = _FormulaScan(path, target if target in names else "")
+    scan.start()
     try:
         workbook = python_calamine.CalamineWorkbook.from_path(str(path))
         sheet = workbook.get_sheet_by_name(name)
         grid = sheet.to_python(skip_empty_area=False)
         merged = sheet.merged_cell_ranges or []
+        unreadable = None
     except Exception as exc:  # the reader's own errors have no common base class
-        raise FileRefused(f"{path.name} cannot be read as a workbook: {exc}") from exc
+        unreadable = exc
+    finally:
+        scan.join()
+    if scan.error is not None:
+        if isinstance(scan.error, (zipfile.BadZipFile, ElementTree.ParseError, KeyError)):
+            raise FileRefused(f"{path.name} is damaged and cannot be read as a workbook: "
+                              f"{scan.error}") from scan.error
+        raise scan.error
+    problems = _formula_problems(scan.xml)
+    if unreadable is not None:
+        raise FileRefused(f"{path.name} cannot be read as a workbook: "
+                          f"{unreadable}") from unreadable
     for (r1, c1), (r2, c2) in merged:
         span = f"{column_letter(c1)}{r1 + 1}:{column_letter(c2)}{r2 + 1}"
         problems.append(Problem(r1 + 1, column_letter(c1), span,

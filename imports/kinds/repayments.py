@@ -3,12 +3,12 @@ allocates them in date order exactly as if they had been entered one by one."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Any
 
-from imports.columns import Column, ParsedRow
+from imports.columns import Column, ParsedRow, ParsedTable
 from imports.kinds.common import by_refs, conflict, duplicate_refs
-from imports.preview import Checked, Context, Progress
+from imports.preview import Checked, Context, Progress, made_many
 from imports.problems import Problem
 from imports.refs import RowRefused
 from ledger.allocation import Payment, Refusal, Replay, allocate
@@ -16,9 +16,9 @@ from ledger.db.tables import core_table
 from ledger.money import Money, format_amount
 from ledger.services.bulk import NewRepayment, post_repayments, replay_inputs
 from ledger.services.errors import ServiceError
-from ledger.services.import_checks import principal_room, repayments_by_ref
+from ledger.services.import_checks import loans_by_ref, principal_room, repayments_by_ref
 
-__all__ = ["COLUMNS", "check", "commit"]
+__all__ = ["COLUMNS", "check", "check_table", "commit"]
 
 # Replay refs of the file's payments: above any repayment id, in file order.
 _FILE_REF_BASE = 10**15
@@ -81,20 +81,22 @@ def _refused(checked: Checked, row: ParsedRow, ref: str, cur: str, payoff: Any) 
         f"{paid_on} (its payoff amount): check the amount and the date")))
 
 
-def _replay(checked: Checked, loans: dict[str, Any], pending: dict[int, list[ParsedRow]],
-            ctx: Context) -> None:
-    """Replay each loan's new payments after its standing ones; report each one refused."""
-    by_id = {int(loan._mapping["id"]): loan for loan in loans.values()}
-    # A loan whose standing and new payments together stay below its principal cannot
-    # refuse any of them (see `principal_room`): only the others are replayed.
-    room = principal_room(ctx.session, pending)
-    replayed = [loan_id for loan_id, rows in pending.items()
-                if sum(r.values["amount"].minor for r in rows) >= room.get(loan_id, 0)]
-    inputs = replay_inputs(ctx.session, replayed)
-    for loan_id in replayed:
-        rows = pending[loan_id]
+def _to_replay(session: Any, totals: dict[int, int]) -> list[int]:
+    """The loans whose new payments (`totals`, minor units a loan) need a replay: a loan whose
+    standing and new payments together stay below its principal cannot refuse any of them
+    (see `principal_room`)."""
+    room = principal_room(session, totals)
+    return [loan_id for loan_id, total in totals.items() if total >= room.get(loan_id, 0)]
+
+
+def _replay(checked: Checked, about: dict[int, tuple[str, str]],
+            pending: dict[int, list[ParsedRow]], ctx: Context) -> None:
+    """Replay each loan's new payments after its standing ones; report each one refused.
+    `about` gives each loan's ref and currency."""
+    inputs = replay_inputs(ctx.session, list(pending))
+    for loan_id, rows in pending.items():
         dues, stored = inputs[loan_id]
-        ref, cur = by_id[loan_id]._mapping["ref"], by_id[loan_id]._mapping["currency"]
+        ref, cur = about[loan_id]
         new = sorted(((r.values["paid_on"], _FILE_REF_BASE + r.number, r) for r in rows),
                      key=lambda t: (t[0], t[1]))
         if not stored or new[0][0] >= stored[-1].paid_on:
@@ -184,12 +186,62 @@ def check(rows: list[ParsedRow], ctx: Context, present: set[str]) -> Checked:
             continue
         status[number] = "new"
         pending[int(loan._mapping["id"])].append(row)
-    _replay(checked, loans, pending, ctx)
+    about = {int(m["id"]): (m["ref"], m["currency"])
+             for m in (loan._mapping for loan in loans.values())}
+    replayed = _to_replay(ctx.session, {loan_id: sum(r.values["amount"].minor for r in rs)
+                                        for loan_id, rs in pending.items()})
+    _replay(checked, about, {loan_id: pending[loan_id] for loan_id in replayed}, ctx)
     loan_of = {r.number: loan_id for loan_id, rs in pending.items() for r in rs}
     checked.plan = [NewRepayment(loan_of[r.number], v["paid_on"], v["amount"],
                                  v["payment_ref"], v.get("received_by"), v.get("note") or "")
                     for r, v in ((r, r.values) for r in rows)  # file order: ties keep it
                     if status.get(r.number) == "new"]
+    return checked
+
+
+def check_table(table: ParsedTable, ctx: Context, present: set[str]) -> Checked:
+    """`check` for a file read as columns. The usual file, every row a new payment on an
+    active loan in its currency, paid out by then, none in the future, is checked a
+    distinct value at a time; any other file goes through `check` row by row."""
+    refs = table.column("payment_ref")
+    if not table.clean or len(set(refs)) != len(refs):
+        return check(table.rows(), ctx, present)
+    loan_refs, paid, amounts = (table.column("loan_ref"), table.column("paid_on"),
+                                table.column("amount"))
+    session, today = ctx.session, ctx.today
+    # As `check`: a blank ref (text of spaces, from a sheet made in code) is never looked up.
+    loans = loans_by_ref(session, [r for r in dict.fromkeys(loan_refs) if r])
+    # How many rows each (loan, date, amount) has; amounts are few objects (see `cells`).
+    seen = Counter(zip(loan_refs, paid, map(id, amounts), strict=True))
+    amount_of = dict(zip(map(id, amounts), amounts, strict=True))
+    totals: dict[int, int] = {}
+    for (loan_ref, paid_on, key), count in seen.items():
+        loan = loans.get(loan_ref)
+        amount = amount_of[key]
+        if (loan is None or loan[1] != "active" or amount.currency.code != loan[2]
+                or not amount.amount > 0 or paid_on > today
+                or (loan[3] is not None and paid_on < loan[3])):
+            return check(table.rows(), ctx, present)
+        totals[loan[0]] = totals.get(loan[0], 0) + amount.minor * count
+    if repayments_by_ref(session, [r for r in refs if r]):  # some already stored
+        return check(table.rows(), ctx, present)
+    numbers = table.numbers
+    checked = Checked(dict(zip(numbers, refs, strict=True)), dict.fromkeys(numbers, "new"))
+    replayed = set(_to_replay(session, totals))
+    loan_ids = [loans[r][0] for r in loan_refs]
+    if replayed:
+        pending: dict[int, list[ParsedRow]] = {loan_id: [] for loan_id in totals
+                                               if loan_id in replayed}
+        for index, loan_id in enumerate(loan_ids):
+            if loan_id in replayed:
+                pending[loan_id].append(table.row(index))
+        about = {loan[0]: (ref, loan[2]) for ref, loan in loans.items()}
+        _replay(checked, about, pending, ctx)
+    plan = made_many(NewRepayment, loan_ids, paid, amounts, refs, table.column("received_by"),
+                     [note or "" for note in table.column("note")])
+    status = checked.status
+    checked.plan = (plan if len(status) == len(numbers) else  # else some were refused
+                    [p for p, number in zip(plan, numbers, strict=True) if number in status])
     return checked
 
 

@@ -1,6 +1,7 @@
 """Batched reads behind an import's ledger checks, for many loans in a few grouped queries.
 
-`repayments_by_ref` finds which of a file's payment refs the ledger already holds.
+`repayments_by_ref` finds which of a file's payment refs the ledger already holds, and
+`loans_by_ref` what a repayment import needs to know of the loans a file names.
 `principal_room` lets a repayment import skip the allocation replay of a loan whose new
 payments cannot be refused: every payoff amount claims at least the principal still owed
 (`ledger.allocation_book.payoff_claim`), and a payment lowers that principal by at most its
@@ -11,45 +12,61 @@ the dates: none is refused, none closes the loan, and the standing ones allocate
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ledger.db.tables import core_table
 
-__all__ = ["principal_room", "repayments_by_ref"]
+__all__ = ["loans_by_ref", "principal_room", "repayments_by_ref"]
 
-_BATCH = 900  # ids per IN list, below every database's parameter limit
-# Refs per IN list sent to SQLite as they are: below its 32,766 parameters (3.32 and later).
+_BATCH = 900  # ids per IN list in the reference query, below every database's limit
+# Values per IN list sent to SQLite as they are: below its 32,766 parameters (3.32 and later).
 _SQLITE_BATCH = 30_000
+
+
+def _day(value: Any) -> date:
+    # SQLite's driver gives ISO text, PostgreSQL's a date.
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def _driver_rows(session: Session, sql: str, values: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
+    """Rows of `sql`, whose `{values}` is where the values' membership test goes, run with the
+    database driver's own cursor: an IN list of placeholders per chunk on SQLite, one array
+    parameter (`= ANY(%s)`) on PostgreSQL. A file holds tens of thousands of refs; building
+    each IN list through SQLAlchemy took longer than the lookup, and on PostgreSQL planning a
+    20,000-item IN list took most of a second."""
+    conn = session.connection()
+    if conn.dialect.name != "sqlite":
+        yield from conn.exec_driver_sql(sql.format(values="= ANY(%s)"), (list(values),))
+        return
+    for start in range(0, len(values), _SQLITE_BATCH):
+        chunk = tuple(values[start:start + _SQLITE_BATCH])
+        yield from conn.exec_driver_sql(
+            sql.format(values=f"IN ({', '.join('?' * len(chunk))})"), chunk)
 
 
 def repayments_by_ref(session: Session, refs: Iterable[str]
                       ) -> dict[str, tuple[int, date, int, str]]:
     """The repayments whose ref is one of `refs`: ref → (loan id, paid on, amount in minor
-    units, currency). On SQLite the refs go to the driver as they are (a file holds tens of
-    thousands; building each IN list through SQLAlchemy took longer than the lookup)."""
-    items = sorted(set(refs))
-    rp = core_table("repayment")
-    out: dict[str, tuple[int, date, int, str]] = {}
-    if session.get_bind().dialect.name == "sqlite":
-        conn = session.connection()
-        for start in range(0, len(items), _SQLITE_BATCH):
-            chunk = items[start:start + _SQLITE_BATCH]
-            for ref, loan_id, paid_on, minor, currency in conn.exec_driver_sql(
-                    "SELECT ref, loan_id, paid_on, amount_minor, currency FROM repayment "
-                    f"WHERE ref IN ({', '.join('?' * len(chunk))})", tuple(chunk)):
-                out[str(ref)] = (int(loan_id), date.fromisoformat(paid_on), int(minor),
-                                 str(currency))
-        return out
-    for start in range(0, len(items), _BATCH):
-        for ref, loan_id, paid_on, minor, currency in session.execute(
-                sa.select(rp.c.ref, rp.c.loan_id, rp.c.paid_on, rp.c.amount_minor,
-                          rp.c.currency).where(rp.c.ref.in_(items[start:start + _BATCH]))):
-            out[str(ref)] = (int(loan_id), paid_on, int(minor), str(currency))
-    return out
+    units, currency)."""
+    return {str(ref): (int(loan_id), _day(paid_on), int(minor), str(currency))
+            for ref, loan_id, paid_on, minor, currency in _driver_rows(
+                session, "SELECT ref, loan_id, paid_on, amount_minor, currency FROM repayment "
+                "WHERE ref {values}", list(set(refs)))}
+
+
+def loans_by_ref(session: Session, refs: Iterable[str]
+                 ) -> dict[str, tuple[int, str, str, date | None]]:
+    """The loans whose ref is one of `refs`: ref → (id, status, currency, disbursed on)."""
+    return {str(ref): (int(loan_id), str(status), str(currency),
+                       None if disbursed_on is None else _day(disbursed_on))
+            for ref, loan_id, status, currency, disbursed_on in _driver_rows(
+                session, "SELECT ref, id, status, currency, disbursed_on FROM loan "
+                "WHERE ref {values}", list(set(refs)))}
 
 
 def principal_room(session: Session, loan_ids: Iterable[int]) -> dict[int, int]:
@@ -57,7 +74,11 @@ def principal_room(session: Session, loan_ids: Iterable[int]) -> dict[int, int]:
     above zero, in minor units, in one query per chunk of loans. Loans ever rescheduled,
     without a schedule, or with a standing repayment in another currency are left out: only
     a replay can tell what they can take."""
-    ids = sorted(set(loan_ids))
+    return _driver_principal_room(session, sorted(set(loan_ids)))
+
+
+def _principal_room(session: Session, ids: list[int]) -> dict[int, int]:
+    """`principal_room` on any database, one query per chunk of loans."""
     loan, ls = core_table("loan"), core_table("loan_schedule")
     si = core_table("schedule_installment")
     rp, rr = core_table("repayment"), core_table("repayment_reversal")
@@ -79,4 +100,28 @@ def principal_room(session: Session, loan_ids: Iterable[int]) -> dict[int, int]:
                 query.where(loan.c.id.in_(ids[start:start + _BATCH]))):
             if version == 1 and principal is not None and not foreign:
                 out[int(loan_id)] = int(principal) - int(paid or 0)
+    return out
+
+
+def _driver_principal_room(session: Session, ids: list[int]) -> dict[int, int]:
+    """`principal_room` through the driver (`_driver_rows`), reading each loan's standing
+    repayments in one pass (the sum in its currency and the count in others together)."""
+    paid = {int(loan_id): (int(same or 0), int(foreign or 0))
+            for loan_id, same, foreign in _driver_rows(session, (
+                "SELECT l.id, SUM(CASE WHEN rp.currency = l.currency THEN rp.amount_minor END), "
+                "SUM(CASE WHEN rp.currency != l.currency THEN 1 ELSE 0 END) FROM loan l "
+                "JOIN repayment rp ON rp.loan_id = l.id "
+                "WHERE l.id {values} AND rp.amount_minor > 0 AND NOT EXISTS "
+                "(SELECT 1 FROM repayment_reversal rr WHERE rr.repayment_id = rp.id) "
+                "GROUP BY l.id"), ids)}
+    out: dict[int, int] = {}
+    for loan_id, version, principal in _driver_rows(session, (
+            "SELECT l.id, (SELECT MAX(ls.version) FROM loan_schedule ls "
+            "WHERE ls.loan_id = l.id), (SELECT SUM(si.principal_minor) "
+            "FROM schedule_installment si JOIN loan_schedule ls ON si.schedule_id = ls.id "
+            "WHERE ls.loan_id = l.id AND ls.version = 1) "
+            "FROM loan l WHERE l.id {values}"), ids):
+        same, foreign = paid.get(int(loan_id), (0, 0))
+        if version == 1 and principal is not None and not foreign:
+            out[int(loan_id)] = int(principal) - same
     return out
