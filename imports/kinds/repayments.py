@@ -4,6 +4,7 @@ allocates them in date order exactly as if they had been entered one by one."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from datetime import date
 from typing import Any
 
 from imports.columns import Column, ParsedRow, ParsedTable
@@ -17,6 +18,7 @@ from ledger.money import Money, format_amount
 from ledger.services.bulk import NewRepayment, post_repayments, replay_inputs
 from ledger.services.errors import ServiceError
 from ledger.services.import_checks import loans_by_ref, principal_room, repayments_by_ref
+from ledger.services.loan_book import last_reschedules
 
 __all__ = ["COLUMNS", "check", "check_table", "commit"]
 
@@ -128,6 +130,28 @@ def _replay(checked: Checked, about: dict[int, tuple[str, str]],
                 f"loan {ref} above what it owes: check the dates")))
 
 
+def _before_reschedule(checked: Checked, about: dict[int, tuple[str, str]],
+                       pending: dict[int, list[ParsedRow]], ctx: Context) -> None:
+    """Refuse the new payments dated on or before their loan's last reschedule, as posting
+    would: the old schedule is closed to them. They leave `pending` and the plan."""
+    for loan_id, on in last_reschedules(ctx.session, list(pending)).items():
+        keep = []
+        for row in pending[loan_id]:
+            paid_on = row.values["paid_on"]
+            if paid_on > on:
+                keep.append(row)
+                continue
+            checked.status.pop(row.number, None)
+            checked.problems.append(Problem(row.number, "paid_on", paid_on.isoformat(), (
+                f"loan {about[loan_id][0]} was rescheduled on {on}; a payment dated {paid_on} "
+                "cannot change the old schedule: check the date (a payment made before the "
+                "reschedule is entered before rescheduling)")))
+        if keep:
+            pending[loan_id] = keep
+        else:
+            del pending[loan_id]
+
+
 def check(rows: list[ParsedRow], ctx: Context, present: set[str]) -> Checked:
     """Validate every payment: its loan, date, currency, conflicts, and that it is owed."""
     checked = Checked()
@@ -188,6 +212,7 @@ def check(rows: list[ParsedRow], ctx: Context, present: set[str]) -> Checked:
         pending[int(loan._mapping["id"])].append(row)
     about = {int(m["id"]): (m["ref"], m["currency"])
              for m in (loan._mapping for loan in loans.values())}
+    _before_reschedule(checked, about, pending, ctx)
     replayed = _to_replay(ctx.session, {loan_id: sum(r.values["amount"].minor for r in rs)
                                         for loan_id, rs in pending.items()})
     _replay(checked, about, {loan_id: pending[loan_id] for loan_id in replayed}, ctx)
@@ -215,6 +240,7 @@ def check_table(table: ParsedTable, ctx: Context, present: set[str]) -> Checked:
     seen = Counter(zip(loan_refs, paid, map(id, amounts), strict=True))
     amount_of = dict(zip(map(id, amounts), amounts, strict=True))
     totals: dict[int, int] = {}
+    first_day: dict[int, date] = {}
     for (loan_ref, paid_on, key), count in seen.items():
         loan = loans.get(loan_ref)
         amount = amount_of[key]
@@ -223,6 +249,10 @@ def check_table(table: ParsedTable, ctx: Context, present: set[str]) -> Checked:
                 or (loan[3] is not None and paid_on < loan[3])):
             return check(table.rows(), ctx, present)
         totals[loan[0]] = totals.get(loan[0], 0) + amount.minor * count
+        first_day[loan[0]] = min(first_day.get(loan[0], paid_on), paid_on)
+    if any(first_day[loan_id] <= on
+           for loan_id, on in last_reschedules(session, list(totals)).items()):
+        return check(table.rows(), ctx, present)  # it names the payments dated too early
     if repayments_by_ref(session, [r for r in refs if r]):  # some already stored
         return check(table.rows(), ctx, present)
     numbers = table.numbers
