@@ -13,6 +13,8 @@ from sqlmodel import Session, select
 from imports import commit, validate
 from imports.kinds import repayments
 from ledger.db.tables import Loan
+from ledger.services.import_checks import rescheduled_on
+from ledger.services.loan_book import last_reschedules
 from ledger.services.reschedule import reschedule_loan
 from tests.import_support import (
     FAMILY_HEADERS,
@@ -49,6 +51,10 @@ def ledger(session: Session, tmp_path: Path) -> Session:
     reschedule_loan(session, actor=ACTOR, loan_id=loan.id, on=RESCHEDULED_ON, today=TODAY,
                     repayments=12, reason="flood")
     session.commit()
+    ids = [loan.id, loan.id + 1, loan.id - 1, 999]
+    assert rescheduled_on(session, ids) == last_reschedules(session, ids) == {
+        loan.id: RESCHEDULED_ON}
+    session.rollback()
     return session
 
 

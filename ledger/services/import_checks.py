@@ -12,7 +12,7 @@ the dates: none is refused, none closes the loan, and the standing ones allocate
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from ledger.db.tables import core_table
 
-__all__ = ["loans_by_ref", "principal_room", "repayments_by_ref"]
+__all__ = ["loans_by_ref", "principal_room", "repayments_by_ref", "rescheduled_on"]
 
 _BATCH = 900  # ids per IN list in the reference query, below every database's limit
 # Values per IN list sent to SQLite as they are: below its 32,766 parameters (3.32 and later).
@@ -33,20 +33,37 @@ def _day(value: Any) -> date:
     return date.fromisoformat(value) if isinstance(value, str) else value
 
 
-def _driver_rows(session: Session, sql: str, values: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
-    """Rows of `sql`, whose `{values}` is where the values' membership test goes, run with the
-    database driver's own cursor: an IN list of placeholders per chunk on SQLite, one array
-    parameter (`= ANY(%s)`) on PostgreSQL. A file holds tens of thousands of refs; building
-    each IN list through SQLAlchemy took longer than the lookup, and on PostgreSQL planning a
-    20,000-item IN list took most of a second."""
-    conn = session.connection()
-    if conn.dialect.name != "sqlite":
-        yield from conn.exec_driver_sql(sql.format(values="= ANY(%s)"), (list(values),))
-        return
-    for start in range(0, len(values), _SQLITE_BATCH):
-        chunk = tuple(values[start:start + _SQLITE_BATCH])
-        yield from conn.exec_driver_sql(
-            sql.format(values=f"IN ({', '.join('?' * len(chunk))})"), chunk)
+def _driver_rows(session: Session, sql: str, values: Sequence[Any]) -> list[tuple[Any, ...]]:
+    """Rows of `sql`, whose `{values}` is where the values' membership test goes, fetched
+    whole with the database driver's own cursor: an IN list of placeholders per chunk on
+    SQLite, one array parameter (`= ANY(%s)`) on PostgreSQL. A file holds tens of thousands
+    of refs; building each IN list through SQLAlchemy, or taking its rows one at a time, took
+    longer than the lookup, and on PostgreSQL planning a 20,000-item IN list took most of a
+    second."""
+    connection = session.connection()
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    cursor = raw.cursor()
+    try:
+        if connection.dialect.name != "sqlite":
+            cursor.execute(sql.format(values="= ANY(%s)"), (list(values),))
+            return list(cursor.fetchall())
+        out: list[tuple[Any, ...]] = []
+        for start in range(0, len(values), _SQLITE_BATCH):
+            chunk = tuple(values[start:start + _SQLITE_BATCH])
+            cursor.execute(sql.format(values=f"IN ({', '.join('?' * len(chunk))})"), chunk)
+            out += cursor.fetchall()
+        return out
+    finally:
+        cursor.close()
+
+
+def rescheduled_on(session: Session, loan_ids: Sequence[int]) -> dict[int, date]:
+    """`loan_book.last_reschedules` through the driver: the day each loan named was last
+    rescheduled (only loans ever rescheduled appear)."""
+    return {int(loan_id): _day(on) for loan_id, on in _driver_rows(
+        session, "SELECT loan_id, MAX(created_on) FROM loan_schedule "
+        "WHERE loan_id {values} AND version > 1 GROUP BY loan_id", list(loan_ids))}
 
 
 def repayments_by_ref(session: Session, refs: Iterable[str]
