@@ -77,11 +77,19 @@ class MinorReplay:
         c = self._cum[i]
         if i >= len(self._at):
             return c
-        a = self._at[i]
         _, p, f, n, _ = self._dues[i]
-        start = a[0] - p
-        return (c[0] + min(max(paid - start, 0), p), c[1] + min(max(paid - a[0], 0), f),
-                c[2] + min(max(paid - a[1], 0), n), c[3] + max(paid - a[2], 0))
+        # `paid` reaches into installment i (past its start, short of its end): it fills
+        # its slots in order, the last it reaches in part, those after not at all.
+        x = paid - (self._at[i][0] - p)
+        if x <= p:
+            return (c[0] + x, c[1], c[2], c[3])
+        x -= p
+        if x <= f:
+            return (c[0] + p, c[1] + x, c[2], c[3])
+        x -= f
+        if x <= n:
+            return (c[0] + p, c[1] + f, c[2] + x, c[3])
+        return (c[0] + p, c[1] + f, c[2] + n, c[3] + x - n)
 
     def _owing(self, i: int) -> Split:
         # What installment i still owes once the running total has filled what it reached.
@@ -110,33 +118,43 @@ class MinorReplay:
             out[3] += o[3]
         return (out[0], out[1], out[2], out[3])
 
-    def _owed_principal(self) -> int:
-        if self.closed:
-            return 0
-        return self._cum[-1][3] - self._now[3]
-
     def feed(self, payments: Sequence[tuple[date, int]]) -> None:
         """`split` each of the payments (paid on, amount), in replay order, keeping nothing
-        of their splits. When every one is above zero and below the principal still owed
-        after all of them, each was below the principal owed when it came (that only falls
-        as payments fill): all are plain fills, and only their sum moves the running total."""
+        of their splits (`fill_all` first: the usual case)."""
         if not payments:
             return
         amounts = [amount for _, amount in payments]
-        total = sum(amounts)
-        if not self.closed and min(amounts) > 0:
-            left = self._cum[-1][3] - self._prefix(self.paid_total + total)[3]
-            if max(amounts) < left:
-                self.paid_total += total
-                self._now = self._prefix(self.paid_total)
-                return
+        if self.fill_all(sum(amounts), min(amounts), max(amounts)):
+            return
         for day, amount in payments:
             self.split(day, amount)
 
+    def fill_all(self, total: int, low: int, high: int) -> bool:
+        """Take payments summing to `total`, the smallest `low` and the largest `high`, as
+        `feed` would, when that needs nothing more of them; else change nothing, say False.
+        When every one is above zero and below the principal still owed after all of them,
+        each was below the principal owed when it came (that only falls as payments fill):
+        all are plain fills, and only their sum moves the running total."""
+        if self.closed or low <= 0:
+            return False
+        left = self._cum[-1][3] - self._prefix(self.paid_total + total)[3]
+        if high >= left:
+            return False
+        self.paid_total += total
+        self._now = self._prefix(self.paid_total)
+        return True
+
     def split(self, day: date, amount: int) -> Split | None:
         """The next payment (in replay order): its split, or None when refused."""
-        if amount > 0 and not self.closed and amount < self._owed_principal():
-            return self._fill(amount)
+        if amount > 0 and not self.closed:
+            # Below the principal still owed: a plain fill (`_fill`, written out here: this
+            # is the path of nearly every payment).
+            before = self._now
+            if amount < self._cum[-1][3] - before[3]:
+                self.paid_total += amount
+                after = self._now = self._prefix(self.paid_total)
+                return (after[0] - before[0], after[1] - before[1], after[2] - before[2],
+                        after[3] - before[3])
         claim = self._claim(day)
         payoff = claim[0] + claim[1] + claim[2] + claim[3]
         if amount > 0 and amount < payoff:

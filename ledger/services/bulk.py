@@ -11,8 +11,10 @@ order, and entries, postings, repayments and loan events are written in batches 
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -24,9 +26,9 @@ from ledger.accounts import AccountRole, account_for
 from ledger.actor import Actor, Permission
 from ledger.allocation import COMPONENTS, Due, Payment
 from ledger.db.tables import core_table, utc_now
-from ledger.money import Money, get_currency
+from ledger.money import Currency, Money, get_currency
 from ledger.services.bulk_chain import CHUNK, ChainWriter, RowWriter, reserve_ids
-from ledger.services.bulk_replay import LoanRow, changes, decimal_inputs, loan_rows
+from ledger.services.bulk_replay import LoanRow, NewPay, changes, decimal_inputs, loan_rows
 from ledger.services.errors import Conflict, ServiceError
 from ledger.services.loan_book import last_reschedules
 from ledger.services.unit import transactional
@@ -66,30 +68,50 @@ def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
 def _check(loans: dict[int, LoanRow], payments: Sequence[NewRepayment], today: date,
            rescheduled: dict[int, date]) -> None:
     """The refusals of `record_repayment`, for the whole batch, before anything is written."""
+    # Per loan whose own checks passed (done at its first payment): its currency, dates of
+    # disbursement and of the last rescheduling; each payment is then checked against them in
+    # one test, and `_refuse` says what is wrong with a payment that fails it.
+    passed: dict[int, tuple[Currency, date, date | None]] = {}
     for p in payments:
-        loan = loans.get(p.loan_id)
-        if loan is None:
-            raise ServiceError(f"loan id {p.loan_id} is not in this ledger", field="loan")
-        if loan.status == "written_off":
-            raise ServiceError(f"loan {loan.ref} was written off; record a recovery instead",
-                               field="loan")
-        if loan.status != "active" or loan.disbursed_on is None:
-            raise ServiceError(f"loan {loan.ref} is {loan.status}; payments go only to active "
-                               "loans", field="loan")
-        if p.amount.currency != get_currency(loan.currency):
-            raise ServiceError(f"loan {loan.ref} is in {loan.currency}, not "
-                               f"{p.amount.currency.code}", field="amount")
-        if p.amount.amount <= 0:
-            raise ServiceError("a repayment must be more than zero", field="amount")
-        if p.paid_on < loan.disbursed_on:
-            raise ServiceError(f"{p.paid_on} is before loan {loan.ref} was disbursed on "
-                               f"{loan.disbursed_on}", field="paid_on")
-        if p.paid_on > today:
-            raise ServiceError(f"{p.paid_on} is in the future", field="paid_on")
-        if p.loan_id in rescheduled and p.paid_on <= rescheduled[p.loan_id]:
-            raise ServiceError(f"loan {loan.ref} was rescheduled on {rescheduled[p.loan_id]}; "
-                               f"a payment dated {p.paid_on} cannot change the old schedule",
-                               field="paid_on")
+        got = passed.get(p.loan_id)
+        if got is None:
+            loan = loans.get(p.loan_id)
+            if loan is None:
+                raise ServiceError(f"loan id {p.loan_id} is not in this ledger", field="loan")
+            if loan.status == "written_off":
+                raise ServiceError(f"loan {loan.ref} was written off; record a recovery "
+                                   "instead", field="loan")
+            if loan.status != "active" or loan.disbursed_on is None:
+                raise ServiceError(f"loan {loan.ref} is {loan.status}; payments go only to "
+                                   "active loans", field="loan")
+            got = passed[p.loan_id] = (get_currency(loan.currency), loan.disbursed_on,
+                                       rescheduled.get(p.loan_id))
+        want, disbursed_on, moved_on = got
+        # The same currency object in the usual case: no field comparison.
+        if ((p.amount.currency is not want and p.amount.currency != want)
+                or p.amount.amount <= 0 or p.paid_on < disbursed_on or p.paid_on > today
+                or (moved_on is not None and p.paid_on <= moved_on)):
+            _refuse(loans[p.loan_id], p, want, today, moved_on)
+
+
+def _refuse(loan: LoanRow, p: NewRepayment, want: Currency, today: date,
+            moved_on: date | None) -> None:
+    # What is wrong with a payment to a loan that passed its own checks, first thing first.
+    if p.amount.currency != want:
+        raise ServiceError(f"loan {loan.ref} is in {loan.currency}, not "
+                           f"{p.amount.currency.code}", field="amount")
+    if p.amount.amount <= 0:
+        raise ServiceError("a repayment must be more than zero", field="amount")
+    assert loan.disbursed_on is not None
+    if p.paid_on < loan.disbursed_on:
+        raise ServiceError(f"{p.paid_on} is before loan {loan.ref} was disbursed on "
+                           f"{loan.disbursed_on}", field="paid_on")
+    if p.paid_on > today:
+        raise ServiceError(f"{p.paid_on} is in the future", field="paid_on")
+    if moved_on is not None and p.paid_on <= moved_on:
+        raise ServiceError(f"loan {loan.ref} was rescheduled on {moved_on}; "
+                           f"a payment dated {p.paid_on} cannot change the old schedule",
+                           field="paid_on")
 
 
 def _check_refs(session: Session, payments: Sequence[NewRepayment]) -> None:
@@ -99,12 +121,23 @@ def _check_refs(session: Session, payments: Sequence[NewRepayment]) -> None:
         if ref in seen:
             raise Conflict(f"repayment ref {ref!r} appears twice in the batch", field="ref")
         seen.add(ref)
-    rp = core_table("repayment")
-    for chunk in _chunks(refs, 900):
-        found = session.execute(sa.select(rp.c.ref).where(rp.c.ref.in_(chunk))).first()
-        if found is not None:
-            raise Conflict(f"a repayment with ref {found[0]!r} is already in the ledger",
-                           field="ref")
+    # The query Core would send for `ref IN (...)`, on the connection's own cursor: for
+    # tens of thousands of refs Core's statement building costs more than the lookups.
+    connection = session.connection()
+    mark = "?" if connection.dialect.name == "sqlite" else "%s"
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    cursor = raw.cursor()
+    try:
+        for chunk in _chunks(refs, 900):
+            cursor.execute("SELECT repayment.ref FROM repayment WHERE repayment.ref IN "
+                           f"({', '.join([mark] * len(chunk))})", list(chunk))
+            found = cursor.fetchone()
+            if found is not None:
+                raise Conflict(f"a repayment with ref {found[0]!r} is already in the ledger",
+                               field="ref")
+    finally:
+        cursor.close()
 
 
 def replay_inputs(session: Session, loan_ids: Sequence[int]
@@ -132,6 +165,11 @@ def _accounts(session: Session, fund_ids: set[int]
     return cash, income
 
 
+# What posting to one loan takes: cash account id and code, the (id, code) of its accounts
+# for penalty, fee, interest and principal, memo, currency code.
+_Account = tuple[int, str]
+_LoanPosting = tuple[int, str, _Account, _Account, _Account, _Account, str, str]
+
 REPAYMENT_COLUMNS = ("id", "ref", "loan_id", "paid_on", "amount_minor", "currency",
                      "cash_account_id", "received_by", "note", "entry_id", "created_at")
 EVENT_COLUMNS = ("loan_id", "event", "status", "occurred_on", "recorded_by", "recorded_at",
@@ -152,65 +190,119 @@ def post_repayments(
     actor.require(Permission.RECORD_REPAYMENTS)
     if not payments:
         return BulkResult((), ())
-    writer = ChainWriter(session)  # takes the chain lock and flushes pending ORM writes
-    order = sorted(range(len(payments)), key=lambda n: (payments[n].paid_on, n))
-    loan_ids = sorted({p.loan_id for p in payments})
-    loans = loan_rows(session, loan_ids)
-    rescheduled = last_reschedules(session, loan_ids)
-    _check(loans, payments, today, rescheduled)
-    _check_refs(session, payments)
-    repayment_ids = reserve_ids(session, "repayment", len(payments))
-    rid = {n: repayment_ids[k] for k, n in enumerate(order)}
-    per_loan: dict[int, list[tuple[int, Payment]]] = defaultdict(list)
-    for n in order:
+    # Bulk posting makes hundreds of thousands of small tuples, next to no cycles: collecting
+    # while it runs rescans the session's objects again and again for nothing, so it waits
+    # until the batch is posted (or refused).
+    with _collection_paused():
+        writer = ChainWriter(session)  # takes the chain lock and flushes pending ORM writes
+        # (paid on, input) order: the sort is stable.
+        order = sorted(range(len(payments)), key=[p.paid_on for p in payments].__getitem__)
+        loan_ids = sorted({p.loan_id for p in payments})
+        loans = loan_rows(session, loan_ids)
+        rescheduled = last_reschedules(session, loan_ids)
+        _check(loans, payments, today, rescheduled)
+        _check_refs(session, payments)
+        repayment_ids = reserve_ids(session, "repayment", len(payments))
+        return _post(session, writer, actor, payments, progress, order, loans, rescheduled,
+                     repayment_ids)
+
+
+def _close(session: Session, closed: list[tuple[int, date]]) -> None:
+    """Mark the loans closed, each on its date (loan id, closed on)."""
+    ln = core_table("loan")
+    if session.get_bind().dialect.name != "sqlite":
+        session.execute(ln.update().where(ln.c.id == sa.bindparam("loan"))
+                        .values(status="closed", closed_on=sa.bindparam("on")),
+                        [{"loan": i, "on": on} for i, on in closed])
+        return
+    # The statement Core sends, straight to the driver's executemany with the dates bound as
+    # Core binds them (as `RowWriter` does for inserts).
+    day = RowWriter(session, "loan", ("closed_on",)).binder("closed_on")
+    session.connection().exec_driver_sql(
+        "UPDATE loan SET status=?, closed_on=? WHERE loan.id = ?",
+        [("closed", day(on), i) for i, on in closed])
+
+
+@contextmanager
+def _collection_paused() -> Iterator[None]:
+    """Garbage collection off for the block, back as it was after (whatever it raises)."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _post(session: Session, writer: ChainWriter, actor: Actor, payments: Sequence[NewRepayment],
+          progress: Progress | None, order: list[int], loans: dict[int, LoanRow],
+          rescheduled: dict[int, date], repayment_ids: list[int]) -> BulkResult:
+    """`post_repayments` once the batch is checked and its repayment ids reserved (in
+    `order`): replay, chain, write."""
+    rid = [0] * len(payments)
+    per_loan: dict[int, list[NewPay]] = defaultdict(list)
+    minors = [p.amount.minor for p in payments]
+    for k, n in enumerate(order):
         p = payments[n]
-        per_loan[p.loan_id].append((n, Payment(rid[n], p.paid_on, p.amount.amount)))
+        rid[n] = repayment_ids[k]
+        per_loan[p.loan_id].append((n, rid[n], p.paid_on, minors[n], p.amount.amount))
     change = changes(session, per_loan, loans, rescheduled)
 
     at = utc_now()
-    cash, income = _accounts(session, {loans[i].fund_id for i in loan_ids})
-    memo = {i: f"Repayment on loan {loan.ref} from {loan.who}" for i, loan in loans.items()}
+    cash, income = _accounts(session, {loans[i].fund_id for i in sorted(loans)})
+    # Per loan: its cash account (id, code), its accounts (id, code) for penalty, fee,
+    # interest and principal, memo, and currency code (`_check` made every payment's
+    # currency the loan's).
+    posting: dict[int, _LoanPosting] = {}
+    for i, loan in loans.items():
+        accounts = income[loan.fund_id]
+        posting[i] = (*cash[loan.fund_id], accounts["penalty"], accounts["fee"],
+                      accounts["interest"], accounts["principal"],
+                      f"Repayment on loan {loan.ref} from {loan.who}",
+                      get_currency(loan.currency).code)
     entry_ids = reserve_ids(session, "journal_entry", len(payments))
     rows = RowWriter(session, "repayment", REPAYMENT_COLUMNS)
     day, stamp = rows.binder("paid_on"), rows.binder("created_at")(at)
+    add, by = writer.add, actor.name
     closed: list[tuple[int, date]] = []
     for start in range(0, len(order), CHUNK):
         repayments: list[tuple[Any, ...]] = []
         for k in range(start, min(start + CHUNK, len(order))):
             n = order[k]
             p = payments[n]
-            loan = loans[p.loan_id]
+            loan_id = p.loan_id
             credits, closed_on = change[n]
-            cash_id, cash_code = cash[loan.fund_id]
-            accounts = income[loan.fund_id]
-            minor = p.amount.minor
-            currency = p.amount.currency.code
+            cash_id, cash_code, penalty, fee, interest, principal, memo, currency = (
+                posting[loan_id])
+            minor = minors[n]
             lines: list[tuple[int, str, int, int | None, str | None]] = [
-                (cash_id, cash_code, minor, loan.id, None)]
-            for component, value in credits:
-                acct_id, code = accounts[component]
-                lines.append((acct_id, code, -value, loan.id, component))
-            writer.add(entry_id=entry_ids[k], kind="repayment", occurred_on=p.paid_on,
-                       memo=memo[loan.id] + (f": {p.note}" if p.note else ""),
-                       by=actor.name, at=at, loan_id=loan.id, currency=currency, lines=lines)
-            repayments.append((rid[n], p.ref, loan.id, day(p.paid_on), minor, currency,
-                               cash_id, p.received_by or actor.name, p.note, entry_ids[k],
-                               stamp))
+                (cash_id, cash_code, minor, loan_id, None)]
+            # The credits in component order, those not zero (spelled out: once per entry).
+            if credits[0]:
+                lines.append((penalty[0], penalty[1], -credits[0], loan_id, "penalty"))
+            if credits[1]:
+                lines.append((fee[0], fee[1], -credits[1], loan_id, "fee"))
+            if credits[2]:
+                lines.append((interest[0], interest[1], -credits[2], loan_id, "interest"))
+            if credits[3]:
+                lines.append((principal[0], principal[1], -credits[3], loan_id, "principal"))
+            add(entry_id=entry_ids[k], kind="repayment", occurred_on=p.paid_on,
+                memo=memo + (f": {p.note}" if p.note else ""), by=by, at=at,
+                loan_id=loan_id, currency=currency, lines=lines)
+            repayments.append((rid[n], p.ref, loan_id, day(p.paid_on), minor, currency,
+                               cash_id, p.received_by or by, p.note, entry_ids[k], stamp))
             if closed_on is not None:
-                closed.append((loan.id, closed_on))
+                closed.append((loan_id, closed_on))
         writer.write()
         rows.write(repayments)
         if progress is not None:
             progress(min(start + CHUNK, len(order)), len(order))
     if closed:
-        ln = core_table("loan")
-        session.execute(ln.update().where(ln.c.id == sa.bindparam("loan"))
-                        .values(status="closed", closed_on=sa.bindparam("on")),
-                        [{"loan": i, "on": on} for i, on in closed])
+        _close(session, closed)
         events = RowWriter(session, "loan_event", EVENT_COLUMNS)
         on_day, recorded = events.binder("occurred_on"), events.binder("recorded_at")(at)
         events.write([(i, "closed", "closed", on_day(on), actor.name, recorded, "fully repaid")
                       for i, on in closed])
     session.expire_all()  # loans changed underneath the identity map
-    return BulkResult(tuple(rid[n] for n in range(len(payments))),
-                      tuple(i for i, _ in closed))
+    return BulkResult(tuple(rid), tuple(i for i, _ in closed))

@@ -85,14 +85,17 @@ def _hashed_text(prev: str, seq: int, kind: str, occurred_on: date, memo: str, b
     previous hash, a newline, `EntryContent.canonical`'s text, written out directly (the
     keys in sorted order, postings in `PostingContent` order); `stamp` is `iso_utc` of the
     entry's time. Tests hold it byte for byte to `EntryContent.canonical`."""
-    cur = encode_basestring(currency)
-    text = ",".join([f"[{encode_basestring(code)},{cur},{_json(amount)},{_json(lid)},"
-                     f"{_json(component)}]"
+    # `_json` of each value written inline (":d" formats an int as `int.__repr__` does):
+    # this runs for every entry of a bulk posting.
+    enc = encode_basestring
+    cur = enc(currency)
+    text = ",".join([f"[{enc(code)},{cur},{amount:d},{'null' if lid is None else f'{lid:d}'},"
+                     f"{'null' if component is None else enc(component)}]"
                      for _, code, amount, lid, component in sorted(lines, key=_posting_key)])
-    return (f'{prev}\n{{"created_at":"{stamp}","created_by":{encode_basestring(by)},'
-            f'"kind":{encode_basestring(kind)},"loan_id":{_json(loan_id)},'
-            f'"memo":{encode_basestring(memo)},"occurred_on":"{occurred_on.isoformat()}",'
-            f'"postings":[{text}],"reverses_seq":null,"seq":{_json(seq)}}}')
+    return (f'{prev}\n{{"created_at":"{stamp}","created_by":{enc(by)},'
+            f'"kind":{enc(kind)},"loan_id":{_json(loan_id)},'
+            f'"memo":{enc(memo)},"occurred_on":"{occurred_on.isoformat()}",'
+            f'"postings":[{text}],"reverses_seq":null,"seq":{seq:d}}}')
 
 
 class RowWriter:
@@ -155,21 +158,23 @@ class ChainWriter:
             lines: list[tuple[int, str, int, int | None, str | None]]) -> None:
         """Queue one balanced entry; `lines` are (account id, account code, signed minor
         units, loan id, component) in posting order."""
-        balance, zero_line = 0, False
+        balance = 0
         for line in lines:
+            if not line[2]:
+                balance = 1  # a zero line: refused as an entry that does not balance
+                break
             balance += line[2]
-            zero_line = zero_line or line[2] == 0
-        if balance != 0 or zero_line:
+        if balance != 0:
             raise ServiceError(f"entry for loan {loan_id} on {occurred_on} does not balance")
-        self.seq += 1
-        digest = hashlib.sha256(_hashed_text(self.prev, self.seq, kind, occurred_on, memo, by,
+        seq, prev = self.seq + 1, self.prev
+        digest = hashlib.sha256(_hashed_text(prev, seq, kind, occurred_on, memo, by,
                                              self._stamp(at), loan_id, currency, lines)
                                 .encode()).hexdigest()
-        self.entries.append((entry_id, self.seq, kind, self._day(occurred_on), memo, by,
-                             self._at(at), None, loan_id, self.prev, digest))
+        self.entries.append((entry_id, seq, kind, self._day(occurred_on), memo, by,
+                             self._at(at), None, loan_id, prev, digest))
         self.postings.extend([(entry_id, acct, currency, amount, lid, component)
                               for acct, _, amount, lid, component in lines])
-        self.prev = digest
+        self.seq, self.prev = seq, digest
 
     def write(self) -> None:
         """Insert the queued entries, then their postings."""

@@ -20,10 +20,14 @@ from sqlalchemy.orm import Session
 from ledger.allocation_minor import MinorDue
 from ledger.services.loan_book import BOOKED_KINDS
 
-__all__ = ["LoanFacts", "booked_minor", "loan_facts", "minor_payments", "minor_schedules"]
+__all__ = ["LoanFacts", "StandingTotals", "booked_minor", "loan_facts", "minor_payments",
+           "minor_schedules", "standing_totals"]
 
 _BATCH = 900
 _FIRST = itemgetter(0)
+# The standing (not reversed) repayments of a batch of loans.
+_STANDING = ("FROM repayment rp WHERE rp.loan_id IN ({ids}) AND NOT EXISTS "
+             "(SELECT 1 FROM repayment_reversal rr WHERE rr.repayment_id = rp.id) ")
 
 # Per loan: id, ref, status, currency, fund id, disbursed on, borrower's name.
 LoanFacts = tuple[int, str, str, str, int, date | None, str]
@@ -91,10 +95,27 @@ def minor_payments(session: Session, ids: Sequence[int]
     out: dict[int, list[tuple[int, date, int, str]]] = {}
     for loan_id, rows in groupby(_rows(session, (
             "SELECT rp.loan_id, rp.id, rp.paid_on, rp.amount_minor, rp.currency "
-            "FROM repayment rp WHERE rp.loan_id IN ({ids}) AND NOT EXISTS "
-            "(SELECT 1 FROM repayment_reversal rr WHERE rr.repayment_id = rp.id) "
-            "ORDER BY rp.loan_id, rp.paid_on, rp.id"), ids), _FIRST):
+            f"{_STANDING}ORDER BY rp.loan_id, rp.paid_on, rp.id"), ids), _FIRST):
         out[loan_id] = [(pid, days[d], amount, currency) for _, pid, d, amount, currency in rows]
+    return out
+
+
+# Per loan with standing payments: their sum, smallest and largest amount in minor units, the
+# last date paid, and the smallest and largest currency code.
+StandingTotals = tuple[int, int, int, date, str, str]
+
+
+def standing_totals(session: Session, ids: Sequence[int]) -> dict[int, StandingTotals]:
+    """What `minor_payments` gives, summed up per loan: for a loan whose standing payments
+    are all plain fills, all its replay needs of them (`MinorReplay.fill_all`)."""
+    days = _Dates()
+    out: dict[int, StandingTotals] = {}
+    for loan_id, total, low, high, last, first_cur, last_cur in _rows(session, (
+            "SELECT rp.loan_id, SUM(rp.amount_minor), MIN(rp.amount_minor), "
+            "MAX(rp.amount_minor), MAX(rp.paid_on), MIN(rp.currency), MAX(rp.currency) "
+            f"{_STANDING}GROUP BY rp.loan_id"), ids):
+        out[int(loan_id)] = (int(total), int(low), int(high), days[last], str(first_cur),
+                             str(last_cur))
     return out
 
 

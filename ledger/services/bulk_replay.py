@@ -19,10 +19,12 @@ from ledger.allocation_minor import MinorDue, MinorReplay, minor_dues_ok
 from ledger.db.tables import Loan
 from ledger.money import format_amount, get_currency
 from ledger.services.bulk_inputs import (
+    StandingTotals,
     booked_minor,
     loan_facts,
     minor_payments,
     minor_schedules,
+    standing_totals,
 )
 from ledger.services.errors import ServiceError
 from ledger.services.loan_book import (
@@ -33,11 +35,17 @@ from ledger.services.loan_book import (
     standing_payments,
 )
 
-__all__ = ["Change", "LoanRow", "changes", "decimal_inputs", "loan_rows"]
+__all__ = ["Change", "LoanRow", "NewPay", "changes", "decimal_inputs", "loan_rows"]
 
-# Per new payment: the credits to book, (component, minor units) nonzero only in component
-# order, and the closing date when that payment leaves nothing owed.
-Change = tuple[tuple[tuple[str, int], ...], date | None]
+# A new payment to replay: its key, its repayment id (ties on a date replay by it), paid on,
+# amount in the loan's minor units, and the same amount as a Decimal.
+NewPay = tuple[int, int, date, int, Decimal]
+
+# Per new payment: the credits to book, in minor units in component order (penalty, fee,
+# interest, principal; zero: no posting), and the closing date when that payment leaves
+# nothing owed.
+Credits = tuple[int, int, int, int]
+Change = tuple[Credits, date | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,13 +85,13 @@ def decimal_inputs(session: Session, ids: list[int], loans: dict[int, LoanRow],
     return out
 
 
-def _refused(loan: LoanRow, p: Payment, payoff: Decimal) -> ServiceError:
+def _refused(loan: LoanRow, paid_on: date, amount: Decimal, payoff: Decimal) -> ServiceError:
     cur = get_currency(loan.currency)
     if payoff == 0:
-        return ServiceError(f"loan {loan.ref} is already fully repaid on {p.paid_on}",
+        return ServiceError(f"loan {loan.ref} is already fully repaid on {paid_on}",
                             field="amount")
-    return ServiceError(f"{format_amount(p.amount, cur)} is more than the payoff amount of "
-                        f"{format_amount(payoff, cur)} on {p.paid_on}", field="amount")
+    return ServiceError(f"{format_amount(amount, cur)} is more than the payoff amount of "
+                        f"{format_amount(payoff, cur)} on {paid_on}", field="amount")
 
 
 def _closed(loan: LoanRow, on: date | None) -> ServiceError:
@@ -91,14 +99,14 @@ def _closed(loan: LoanRow, on: date | None) -> ServiceError:
                         field="loan")
 
 
-def _credits(parts: Parts, digits: int) -> tuple[tuple[str, int], ...]:
-    # Riel amounts are whole already: int() alone is their minor units.
-    out = []
-    for c, v in (("penalty", parts.penalty), ("fee", parts.fee),
-                 ("interest", parts.interest), ("principal", parts.principal)):
-        if v:
-            out.append((c, int(v.scaleb(digits)) if digits else int(v)))
-    return tuple(out)
+def _credits(parts: Parts, digits: int) -> Credits:
+    # Every part is a whole number of minor units (dues, payments and the journal's sums all
+    # are), so a part is zero exactly when its minor units are. Riel amounts are whole
+    # already: int() alone is their minor units.
+    if digits:
+        return (int(parts.penalty.scaleb(digits)), int(parts.fee.scaleb(digits)),
+                int(parts.interest.scaleb(digits)), int(parts.principal.scaleb(digits)))
+    return (int(parts.penalty), int(parts.fee), int(parts.interest), int(parts.principal))
 
 
 def _replay(loan: LoanRow, dues: tuple[Due, ...], stored: list[Payment], new: list[Payment],
@@ -116,7 +124,7 @@ def _replay(loan: LoanRow, dues: tuple[Due, ...], stored: list[Payment], new: li
         for p in new:
             result = replay.split(p)
             if isinstance(result, Refusal):
-                raise _refused(loan, p, result.payoff)
+                raise _refused(loan, p.paid_on, p.amount, result.payoff)
             if out and out[-1][1] is not None:
                 raise _closed(loan, out[-1][1])
             if drift is not None:
@@ -132,7 +140,7 @@ def _replay(loan: LoanRow, dues: tuple[Due, ...], stored: list[Payment], new: li
         after = state.with_payment(p, strict=False)
         refusal = next((r for r in after.refused if r.payment.ref == p.ref), None)
         if refusal is not None:
-            raise _refused(loan, p, refusal.payoff)
+            raise _refused(loan, p.paid_on, p.amount, refusal.payoff)
         if len(after.refused) > len(state.refused):
             later = after.refused[-1].payment
             raise ServiceError(f"a payment on {p.paid_on} would leave the later payment of "
@@ -146,87 +154,93 @@ def _replay(loan: LoanRow, dues: tuple[Due, ...], stored: list[Payment], new: li
     return out
 
 
-# A loan the integer replay takes: its dues, standing payments (paid on, minor units) in
-# replay order, and the journal's credits by component in minor units (None: no payments).
-_MinorInputs = tuple[list[MinorDue], list[tuple[date, int]], list[int] | None]
+# A loan the integer replay takes: its replay, fed its standing payments (None: they are
+# yet to be read and fed, one by one), and the journal's credits by component in minor units
+# (None: no payments).
+_MinorInputs = tuple[MinorReplay, list[int] | None]
 
 
 def _minor_inputs(loan: LoanRow, schedule: tuple[list[int], list[MinorDue]] | None,
-                  stored: list[tuple[int, date, int, str]],
-                  booked: list[tuple[str, str, int]], first_new: date) -> _MinorInputs | None:
-    """The loan's inputs in minor units, or None when it needs `_replay` (see the module
-    docstring): integers can stand in for its amounts only when all are in its currency."""
+                  stored: StandingTotals | None, booked: list[tuple[str, str, int]],
+                  first_new: date) -> tuple[MinorReplay, list[int] | None, bool] | None:
+    """The loan's replay over its dues, its standing payments taken when `fill_all` can
+    (else the last item is False: `MinorReplay.feed` them), and the journal's credits; None
+    when it needs `_replay` (see the module docstring): integers can stand in for its
+    amounts only when all are in its currency."""
     numbers, dues = schedule or ([], [])
     if any(b <= a for a, b in pairwise(numbers)) or not minor_dues_ok(dues):
         return None
-    if stored and (first_new < stored[-1][1]
-                   or any(currency != loan.currency for _, _, _, currency in stored)):
+    if stored is None:
+        return MinorReplay(dues), None, True
+    total, low, high, last, first_currency, last_currency = stored
+    if first_new < last or not first_currency == last_currency == loan.currency:
         return None
-    if not stored:
-        return dues, [], None
     credits = [0, 0, 0, 0]
-    for component, currency, total in booked:
+    for component, currency, amount in booked:
         if currency != loan.currency or component not in COMPONENTS:
             return None
-        credits[COMPONENTS.index(component)] = total
-    return dues, [(day, amount) for _, day, amount, _ in stored], credits
-
-
-def _replay_minor(loan: LoanRow, inputs: _MinorInputs, new: list[Payment]) -> list[Change]:
-    """`_replay` of a loan `_minor_inputs` took, in integer minor units."""
-    dues, stored, booked = inputs
-    digits = get_currency(loan.currency).digits
+        credits[COMPONENTS.index(component)] = amount
     replay = MinorReplay(dues)
-    replay.feed(stored)
+    return replay, credits, replay.fill_all(total, low, high)
+
+
+def _replay_minor(loan: LoanRow, inputs: _MinorInputs, new: list[NewPay]) -> list[Change]:
+    """`_replay` of a loan `_minor_inputs` took, in integer minor units."""
+    replay, booked = inputs
     drift = None
     if booked is not None:
         paid = replay.paid
         drift = (paid[0] - booked[0], paid[1] - booked[1], paid[2] - booked[2],
                  paid[3] - booked[3])
     out: list[Change] = []
-    for p in new:
-        split = replay.split(p.paid_on, int(p.amount.scaleb(digits)))
+    for _, _, day, minor, amount in new:
+        split = replay.split(day, minor)
         if split is None:
-            raise _refused(loan, p, Decimal(replay.payoff).scaleb(-digits))
+            digits = get_currency(loan.currency).digits
+            raise _refused(loan, day, amount, Decimal(replay.payoff).scaleb(-digits))
         if out and out[-1][1] is not None:
             raise _closed(loan, out[-1][1])
         if drift is not None:
             split = (split[0] + drift[0], split[1] + drift[1], split[2] + drift[2],
                      split[3] + drift[3])
             drift = None
-        out.append((tuple([(c, v) for c, v in zip(COMPONENTS, split, strict=True) if v]),
-                    p.paid_on if replay.settled else None))
+        out.append((split, day if replay.settled else None))
     return out
 
 
-def changes(session: Session, per_loan: dict[int, list[tuple[int, Payment]]],
+def changes(session: Session, per_loan: dict[int, list[NewPay]],
             loans: dict[int, LoanRow], rescheduled: dict[int, date]) -> dict[int, Change]:
-    """What each new payment books, by its key in `per_loan` (loan id to its new payments in
-    replay order, each as (key, payment)); the first problem, in `per_loan`'s order, is
-    raised as `record_repayment` would raise it."""
+    """What each new payment books, by its key (loan id to its new payments in replay
+    order); the first problem, in `per_loan`'s order, is raised as `record_repayment` would
+    raise it. Only loans the integer replay does not take get `Payment`s."""
     ids = sorted(per_loan)
     plain = [i for i in ids if i not in rescheduled]
     schedules = minor_schedules(session, plain)
-    stored = minor_payments(session, plain)
+    stored = standing_totals(session, plain)
     booked = booked_minor(session, [i for i in plain if i in stored])
     fast: dict[int, _MinorInputs] = {}
+    unfed: list[int] = []
     for loan_id in plain:
-        got = _minor_inputs(loans[loan_id], schedules.get(loan_id), stored.get(loan_id, []),
-                            booked.get(loan_id, []), per_loan[loan_id][0][1].paid_on)
+        got = _minor_inputs(loans[loan_id], schedules.get(loan_id), stored.get(loan_id),
+                            booked.get(loan_id, []), per_loan[loan_id][0][2])
         if got is not None:
-            fast[loan_id] = got
+            fast[loan_id] = got[:2]
+            if not got[2]:
+                unfed.append(loan_id)
+    # Standing payments that are not all plain fills, read and fed one by one.
+    for loan_id, payments in minor_payments(session, unfed).items():
+        fast[loan_id][0].feed([(day, amount) for _, day, amount, _ in payments])
     slow = [i for i in ids if i not in fast]
     inputs = decimal_inputs(session, slow, loans, rescheduled) if slow else {}
     slow_booked = booked_parts_by_loan(session, [i for i in slow if inputs[i][1]])
     out: dict[int, Change] = {}
     for loan_id, items in per_loan.items():
-        new = [p for _, p in items]
         if loan_id in fast:
-            results = _replay_minor(loans[loan_id], fast[loan_id], new)
+            results = _replay_minor(loans[loan_id], fast[loan_id], items)
         else:
             dues, standing = inputs[loan_id]
-            results = _replay(loans[loan_id], dues, standing, new,
+            results = _replay(loans[loan_id], dues, standing,
+                              [Payment(rid, day, amount) for _, rid, day, _, amount in items],
                               slow_booked.get(loan_id, Parts()))
-        out.update(zip([n for n, _ in items], results, strict=True))
+        out.update(zip([item[0] for item in items], results, strict=True))
     return out
-
