@@ -19,7 +19,6 @@ wholly in it or wholly out (`_snapshot`).
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from ledger import verify_scan
 from ledger.chain import STREAM_BATCH, JournalScan
+from ledger.cycles import collection_paused
 from ledger.db.engine import BEGIN_OPTION
 from ledger.verify_book import fmt_minor, loan_book, raw_connection, reversals
 from ledger.verify_portfolio import check_portfolio
@@ -141,19 +141,6 @@ def _chain_check(scan: JournalScan) -> Check:
     return Check("hash chain and balanced entries", chain.ok, detail)
 
 
-@contextmanager
-def _no_cycle_collection() -> Iterator[None]:
-    # Verify makes a few hundred thousand tuples that all stay alive to the end; the cyclic
-    # collector would walk them again and again (about a tenth of the time) and find nothing.
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
-
-
 def _has_written(session: Session) -> bool:
     # PostgreSQL assigns a transaction id at its first write, and not before.
     if session.new or session.dirty or session.deleted:
@@ -196,7 +183,7 @@ def _snapshot(session: Session) -> Iterator[Session]:
 def verify_ledger(session: Session) -> VerifyReport:
     """Run every check on one snapshot of the ledger; reads only, so it can run beside
     writers (see `_snapshot`)."""
-    with _no_cycle_collection(), _snapshot(session) as reading:
+    with collection_paused(), _snapshot(session) as reading:
         return _verify(reading)
 
 

@@ -11,10 +11,8 @@ order, and entries, postings, repayments and loan events are written in batches 
 
 from __future__ import annotations
 
-import gc
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -25,9 +23,11 @@ from sqlalchemy.orm import Session
 from ledger.accounts import AccountRole, account_for
 from ledger.actor import Actor, Permission
 from ledger.allocation import COMPONENTS, Due, Payment
+from ledger.cycles import collection_paused
 from ledger.db.tables import core_table, utc_now
 from ledger.money import Currency, Money, get_currency
 from ledger.services.bulk_chain import CHUNK, ChainWriter, RowWriter, reserve_ids
+from ledger.services.bulk_inputs import driver_rows
 from ledger.services.bulk_replay import LoanRow, NewPay, changes, decimal_inputs, loan_rows
 from ledger.services.errors import Conflict, ServiceError
 from ledger.services.loan_book import last_reschedules
@@ -59,10 +59,6 @@ class BulkResult:
 
     repayment_ids: tuple[int, ...]
     closed_loans: tuple[int, ...]
-
-
-def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
-    return [items[i:i + size] for i in range(0, len(items), size)]
 
 
 def _check(loans: dict[int, LoanRow], payments: Sequence[NewRepayment], today: date,
@@ -121,23 +117,13 @@ def _check_refs(session: Session, payments: Sequence[NewRepayment]) -> None:
         if ref in seen:
             raise Conflict(f"repayment ref {ref!r} appears twice in the batch", field="ref")
         seen.add(ref)
-    # The query Core would send for `ref IN (...)`, on the connection's own cursor: for
-    # tens of thousands of refs Core's statement building costs more than the lookups.
-    connection = session.connection()
-    mark = "?" if connection.dialect.name == "sqlite" else "%s"
-    raw = connection.connection.dbapi_connection
-    assert raw is not None
-    cursor = raw.cursor()
-    try:
-        for chunk in _chunks(refs, 900):
-            cursor.execute("SELECT repayment.ref FROM repayment WHERE repayment.ref IN "
-                           f"({', '.join([mark] * len(chunk))})", list(chunk))
-            found = cursor.fetchone()
-            if found is not None:
-                raise Conflict(f"a repayment with ref {found[0]!r} is already in the ledger",
-                               field="ref")
-    finally:
-        cursor.close()
+    # On the connection's own cursor: for tens of thousands of refs Core's statement
+    # building costs more than the lookups.
+    found = next(driver_rows(session, "SELECT ref FROM repayment WHERE ref IN ({ids})", refs),
+                 None)
+    if found is not None:
+        raise Conflict(f"a repayment with ref {found[0]!r} is already in the ledger",
+                       field="ref")
 
 
 def replay_inputs(session: Session, loan_ids: Sequence[int]
@@ -193,7 +179,7 @@ def post_repayments(
     # Bulk posting makes hundreds of thousands of small tuples, next to no cycles: collecting
     # while it runs rescans the session's objects again and again for nothing, so it waits
     # until the batch is posted (or refused).
-    with _collection_paused():
+    with collection_paused():
         writer = ChainWriter(session)  # takes the chain lock and flushes pending ORM writes
         # (paid on, input) order: the sort is stable.
         order = sorted(range(len(payments)), key=[p.paid_on for p in payments].__getitem__)
@@ -221,18 +207,6 @@ def _close(session: Session, closed: list[tuple[int, date]]) -> None:
     session.connection().exec_driver_sql(
         "UPDATE loan SET status=?, closed_on=? WHERE loan.id = ?",
         [("closed", day(on), i) for i, on in closed])
-
-
-@contextmanager
-def _collection_paused() -> Iterator[None]:
-    """Garbage collection off for the block, back as it was after (whatever it raises)."""
-    was = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was:
-            gc.enable()
 
 
 def _post(session: Session, writer: ChainWriter, actor: Actor, payments: Sequence[NewRepayment],

@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session
 from ledger.allocation_minor import MinorDue
 from ledger.services.loan_book import BOOKED_KINDS
 
-__all__ = ["LoanFacts", "StandingTotals", "booked_minor", "loan_facts", "minor_payments",
-           "minor_schedules", "standing_totals"]
+__all__ = ["LoanFacts", "StandingTotals", "booked_minor", "driver_rows", "loan_facts",
+           "minor_payments", "minor_schedules", "standing_totals"]
 
 _BATCH = 900
 _FIRST = itemgetter(0)
@@ -42,8 +42,9 @@ class _Dates(dict[Any, date]):
         return value
 
 
-def _rows(session: Session, sql: str, ids: Sequence[int]) -> Iterator[tuple[Any, ...]]:
-    # `sql` has one `{ids}` where the placeholders of a batch of ids go.
+def driver_rows(session: Session, sql: str, ids: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
+    """Rows of `sql`, which has one `{ids}` where the placeholders of a batch of values go, on
+    the transaction's connection with the driver's own cursor, a batch of 900 at a time."""
     connection = session.connection()
     mark = "?" if connection.dialect.name == "sqlite" else "%s"
     raw = connection.connection.dbapi_connection
@@ -62,7 +63,7 @@ def loan_facts(session: Session, ids: Sequence[int]) -> dict[int, LoanFacts]:
     """The loans named (those in the ledger), with what posting to them needs."""
     days = _Dates()
     out: dict[int, LoanFacts] = {}
-    for i, ref, status, currency, fund, disbursed, latin, name in _rows(session, (
+    for i, ref, status, currency, fund, disbursed, latin, name in driver_rows(session, (
             "SELECT l.id, l.ref, l.status, l.currency, l.fund_id, l.disbursed_on, "
             "f.head_name_latin, f.head_name FROM loan l JOIN family f ON f.id = l.family_id "
             "WHERE l.id IN ({ids})"), ids):
@@ -76,7 +77,7 @@ def minor_schedules(session: Session, ids: Sequence[int]
     """Each loan's first schedule (version 1): installment numbers and dues, by number."""
     days = _Dates()
     out: dict[int, tuple[list[int], list[MinorDue]]] = {}
-    for loan_id, rows in groupby(_rows(session, (
+    for loan_id, rows in groupby(driver_rows(session, (
             "SELECT ls.loan_id, si.number, si.due_date, si.penalty_minor, si.fee_minor, "
             "si.interest_minor, si.principal_minor FROM loan_schedule ls "
             "JOIN schedule_installment si ON si.schedule_id = ls.id "
@@ -93,7 +94,7 @@ def minor_payments(session: Session, ids: Sequence[int]
     units, currency)."""
     days = _Dates()
     out: dict[int, list[tuple[int, date, int, str]]] = {}
-    for loan_id, rows in groupby(_rows(session, (
+    for loan_id, rows in groupby(driver_rows(session, (
             "SELECT rp.loan_id, rp.id, rp.paid_on, rp.amount_minor, rp.currency "
             f"{_STANDING}ORDER BY rp.loan_id, rp.paid_on, rp.id"), ids), _FIRST):
         out[loan_id] = [(pid, days[d], amount, currency) for _, pid, d, amount, currency in rows]
@@ -110,7 +111,7 @@ def standing_totals(session: Session, ids: Sequence[int]) -> dict[int, StandingT
     are all plain fills, all its replay needs of them (`MinorReplay.fill_all`)."""
     days = _Dates()
     out: dict[int, StandingTotals] = {}
-    for loan_id, total, low, high, last, first_cur, last_cur in _rows(session, (
+    for loan_id, total, low, high, last, first_cur, last_cur in driver_rows(session, (
             "SELECT rp.loan_id, SUM(rp.amount_minor), MIN(rp.amount_minor), "
             "MAX(rp.amount_minor), MAX(rp.paid_on), MIN(rp.currency), MAX(rp.currency) "
             f"{_STANDING}GROUP BY rp.loan_id"), ids):
@@ -125,7 +126,7 @@ def booked_minor(session: Session, ids: Sequence[int]) -> dict[int, list[tuple[s
     of the reversals of those entries, on the loan's non-cash accounts."""
     kinds = ", ".join(f"'{k}'" for k in BOOKED_KINDS)
     out: dict[int, list[tuple[str, str, int]]] = {}
-    for loan_id, component, currency, total in _rows(session, (
+    for loan_id, component, currency, total in driver_rows(session, (
             "SELECT p.loan_id, p.component, p.currency, SUM(p.amount_minor) FROM posting p "
             "JOIN journal_entry je ON je.id = p.entry_id "
             "JOIN account a ON a.id = p.account_id "
