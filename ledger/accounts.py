@@ -8,6 +8,7 @@ e.g. IOM or the provincial budget), `<FUND>.expense.grants`, and so on.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -28,6 +29,7 @@ __all__ = [
     "ensure_capital_account",
     "ensure_cash_box",
     "ensure_chart",
+    "prefetch_accounts",
 ]
 
 
@@ -201,3 +203,42 @@ def account_for(
         raise AccountNotFound(f"no {role.value} account for {where}")
     cache[cache_key] = found
     return found
+
+
+def prefetch_accounts(
+    session: Session,
+    roles: Iterable[AccountRole],
+    *,
+    fund_id: int,
+    cash_box_id: int | None = None,
+) -> None:
+    """Load the accounts of several roles of one fund in one query into the `account_for`
+    cache (a cash box's with `cash_box_id`). A role with no account, or with more than one,
+    is left to `account_for`, which then answers (or raises) exactly as without this."""
+    cache: dict[tuple[str, int, int | None, str | None], Account] = session.info.setdefault(
+        ACCOUNT_CACHE, {}
+    )
+
+    def key(role: AccountRole) -> tuple[str, int, int | None, str | None]:
+        return (role.value, fund_id, cash_box_id if role is AccountRole.CASH_BOX else None, None)
+
+    wanted = {role for role in roles if key(role) not in cache}
+    wanted.discard(AccountRole.FUND_CAPITAL)  # needs a contributor: `account_for` only
+    if AccountRole.CASH_BOX in wanted and cash_box_id is None:
+        wanted.discard(AccountRole.CASH_BOX)  # `account_for` raises the ValueError
+    if not wanted:
+        return
+    plain = sorted(role.value for role in wanted if role is not AccountRole.CASH_BOX)
+    which: sa.ColumnElement[bool] = col(Account.role).in_(plain)
+    if AccountRole.CASH_BOX in wanted:
+        which = sa.or_(which, sa.and_(col(Account.role) == AccountRole.CASH_BOX.value,
+                                      col(Account.cash_box_id) == cash_box_id))
+    found: dict[str, list[Account]] = {}
+    for account in session.execute(
+        sa.select(Account).where(col(Account.fund_id) == fund_id, which)
+    ).scalars():
+        found.setdefault(account.role, []).append(account)
+    for role in wanted:
+        rows = found.get(role.value, [])
+        if len(rows) == 1:  # several would make `account_for`'s pick depend on row order
+            cache[key(role)] = rows[0]

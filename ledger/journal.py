@@ -14,11 +14,13 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from ledger.chain import EntryContent, PostingContent, entry_hash
 from ledger.db.tables import (
     COMPONENTS,
     GENESIS_HASH,
+    Account,
     JournalEntry,
     core_table,
     utc_now,
@@ -41,6 +43,8 @@ __all__ = [
 # pg_advisory_xact_lock key for appends to the chain ("FSFJRNL" as a number; any constant works
 # as long as every writer uses the same one).
 CHAIN_LOCK_KEY = 0x46_53_46_4A_52_4E_4C
+# session.info key: (root transaction, savepoint or None) in which the chain lock was taken.
+_CHAIN_LOCKED = "fsf_chain_locked"
 
 
 class JournalError(ValueError):
@@ -96,19 +100,42 @@ def check_balanced(lines: Sequence[Line]) -> None:
 def lock_chain(session: Session) -> None:
     """Make this transaction the only one appending to the chain until it ends.
 
-    PostgreSQL: `pg_advisory_xact_lock`, released at commit or rollback. SQLite: nothing to do,
+    PostgreSQL: `pg_advisory_xact_lock`, released at commit or rollback, requested once per
+    transaction (a service and the `post_entry` it calls share it). SQLite: nothing to do,
     since every ledger transaction began with `BEGIN IMMEDIATE` (see `ledger.db.engine`).
     """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(sa.select(sa.func.pg_advisory_xact_lock(CHAIN_LOCK_KEY)))
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    conn = session.connection()
+    held = session.info.get(_CHAIN_LOCKED)
+    root = conn.get_transaction()
+    if (held is not None and root is not None and held[0] is root and root.is_active
+            and (held[1] is None or held[1].is_active)):
+        return  # this very transaction took the lock and still holds it: skip a round trip
+    session.execute(sa.select(sa.func.pg_advisory_xact_lock(CHAIN_LOCK_KEY)))
+    # Held until the transaction ends, or until the savepoint it was taken in rolls back;
+    # a savepoint released since makes the check above fail, and the lock is simply re-taken.
+    session.info[_CHAIN_LOCKED] = (root, conn.get_nested_transaction())
 
 
 def _accounts(session: Session, ids: set[int]) -> dict[int, tuple[str, str]]:
-    acct = core_table("account")
-    rows = session.execute(
-        sa.select(acct.c.id, acct.c.code, acct.c.currency).where(acct.c.id.in_(sorted(ids)))
-    ).all()
-    return {int(r[0]): (str(r[1]), str(r[2])) for r in rows}
+    # Accounts never change once made: one already loaded in the session (code and currency
+    # not expired) needs no query; only the others are read.
+    out: dict[int, tuple[str, str]] = {}
+    for account_id in ids:
+        loaded = session.identity_map.get(identity_key(Account, account_id))
+        values = loaded.__dict__ if loaded is not None else {}
+        if "code" in values and "currency" in values:
+            out[account_id] = (str(values["code"]), str(values["currency"]))
+    missing = ids - out.keys()
+    if missing:
+        acct = core_table("account")
+        rows = session.execute(
+            sa.select(acct.c.id, acct.c.code, acct.c.currency)
+            .where(acct.c.id.in_(sorted(missing)))
+        ).all()
+        out.update((int(r[0]), (str(r[1]), str(r[2]))) for r in rows)
+    return out
 
 
 def post_entry(

@@ -9,15 +9,17 @@ reallocation entry between the income and portfolio accounts.
 from __future__ import annotations
 
 from datetime import date
+from functools import cache
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlmodel import col
 
-from ledger.accounts import AccountRole, account_for
+from ledger.accounts import AccountRole, account_for, prefetch_accounts
 from ledger.actor import Actor, Permission, SecondPersonRequired
 from ledger.allocation import COMPONENTS, Parts, Payment, PaymentRefused, payoff_amount
-from ledger.db.tables import Account, Family, Loan, Repayment, RepaymentReversal
+from ledger.db.tables import Account, Loan, Repayment, RepaymentReversal, core_table
 from ledger.journal import Line, lock_chain, post_entry, reverse_entry
 from ledger.money import Money, format_amount, get_currency
 from ledger.services.errors import Conflict, NotFound, ServiceError
@@ -67,22 +69,39 @@ def allocation_lines(session: Session, loan: Loan, change: Parts) -> list[Line]:
     return lines
 
 
-def _who(session: Session, loan: Loan) -> str:
-    family = session.get(Family, loan.family_id)
-    return (family.head_name_latin or family.head_name) if family else "?"
+@cache
+def _facts_query() -> sa.Select[Any]:
+    """One row, one round trip: the loan's last reschedule date (as `last_reschedule_on`),
+    whether `ref` is taken, and its family's names (the memo takes the Latin one if set)."""
+    ls, rp, fam = core_table("loan_schedule"), core_table("repayment"), core_table("family")
+    loan_id: sa.BindParameter[int] = sa.bindparam("loan_id")
+    family_id: sa.BindParameter[int] = sa.bindparam("family_id")
+    return sa.select(
+        sa.select(sa.func.max(ls.c.created_on))
+        .where(ls.c.loan_id == loan_id, ls.c.version > 1).scalar_subquery(),
+        sa.exists().where(rp.c.ref == sa.bindparam("ref")),
+        sa.select(fam.c.id).where(fam.c.id == family_id).scalar_subquery(),
+        sa.select(fam.c.head_name_latin).where(fam.c.id == family_id).scalar_subquery(),
+        sa.select(fam.c.head_name).where(fam.c.id == family_id).scalar_subquery(),
+    )
 
 
-def _check_date(session: Session, loan: Loan, on: date, today: date) -> None:
+def _check_date(session: Session, loan: Loan, on: date, today: date,
+                ref: str | None) -> tuple[bool, str]:
+    """Refuse a payment date the loan cannot take; return whether `ref` is already used and
+    who pays (the memo's name), read in the same query as the reschedule date."""
     assert loan.disbursed_on is not None and loan.id is not None
     if on < loan.disbursed_on:
         raise ServiceError(f"{on} is before the loan was disbursed on {loan.disbursed_on}",
                            field="paid_on")
     if on > today:
         raise ServiceError(f"{on} is in the future", field="paid_on")
-    rescheduled = last_reschedule_on(session, loan.id)
+    rescheduled, taken, family_id, latin, name = session.execute(
+        _facts_query(), {"loan_id": loan.id, "family_id": loan.family_id, "ref": ref}).one()
     if rescheduled is not None and on <= rescheduled:
         raise ServiceError(f"the loan was rescheduled on {rescheduled}; a payment dated "
                            f"{on} cannot change the old schedule", field="paid_on")
+    return ref is not None and bool(taken), (latin or name) if family_id is not None else "?"
 
 
 @transactional
@@ -115,9 +134,8 @@ def record_repayment(
                            field="amount")
     if amount.amount <= 0:
         raise ServiceError("a repayment must be more than zero", field="amount")
-    _check_date(session, loan, paid_on, today)
-    if ref is not None and session.execute(
-            sa.select(col(Repayment.id)).where(col(Repayment.ref) == ref)).first():
+    taken, who = _check_date(session, loan, paid_on, today, ref)
+    if taken:
         raise Conflict(f"a repayment with ref {ref!r} is already in the ledger", field="ref")
     state = load_state(session, loan)
     try:
@@ -129,12 +147,15 @@ def record_repayment(
     assert loan.id is not None
     change = after.paid - booked_parts(session, loan.id)
     role = AccountRole.CASH if cash_box_id is None else AccountRole.CASH_BOX
+    # Every account this entry needs in one query; `account_for` then finds them cached.
+    prefetch_accounts(session, [role, *(_INCOME[c] for c in COMPONENTS if change.get(c))],
+                      fund_id=loan.fund_id, cash_box_id=cash_box_id)
     cash = account_for(session, role, fund_id=loan.fund_id, cash_box_id=cash_box_id)
     cash_id = _account_id(cash)
     with use_case(session):
         entry = post_entry(
             session, kind="repayment", occurred_on=paid_on, by=actor.name, loan_id=loan.id,
-            memo=f"Repayment on loan {loan.ref} from {_who(session, loan)}" + (
+            memo=f"Repayment on loan {loan.ref} from {who}" + (
                 f": {note}" if note else ""),
             lines=[Line(cash_id, amount, loan_id=loan.id),
                    *allocation_lines(session, loan, change)])
