@@ -5,6 +5,7 @@
 - `pg_url`: the URL of a fresh, migrated PostgreSQL database, dropped after the test.
 - `make_pg_database(migrated=True)`: make more fresh PostgreSQL databases (dropped afterwards).
 - `sqlite_url`: the URL of a fresh, migrated SQLite file.
+- `twins`: sessions on two fresh ledgers of the same database, for comparing two paths.
 
 Speed (measured here): migrating once per run (per xdist worker) into a template and cloning
 it with `CREATE DATABASE ... TEMPLATE` costs ~0.2-0.3 s a test (create and drop) against ~1.0 s
@@ -147,3 +148,22 @@ def session(engine: sa.Engine) -> Iterator[Session]:
     """A session on `engine`; tests commit or roll back as services would."""
     with Session(engine, expire_on_commit=False) as s:
         yield s
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def twins(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Session, Session]]:
+    """Sessions on two fresh, migrated ledgers of the same kind of database."""
+    if request.param == "sqlite":
+        first = request.getfixturevalue("sqlite_url")
+        second = tmp_path / "twin.sqlite"
+        second.write_bytes(Path(first.removeprefix("sqlite:///")).read_bytes())
+        urls = [first, f"sqlite:///{second}"]
+    else:
+        make: Callable[..., str] = request.getfixturevalue("make_pg_database")
+        urls = [make(), make()]
+    engines = [make_engine(u) for u in urls]
+    with Session(engines[0], expire_on_commit=False) as a, \
+            Session(engines[1], expire_on_commit=False) as b:
+        yield a, b
+    for e in engines:
+        e.dispose()

@@ -12,17 +12,14 @@ from __future__ import annotations
 import gc
 import random
 import re
-from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from sqlmodel import Session
 
 from ledger.allocation import allocate, payoff_amount
-from ledger.db import make_engine
 from ledger.db.tables import LoanProduct
 from ledger.money import Money, get_currency
 from ledger.services.bulk import NewRepayment, post_repayments
@@ -38,25 +35,6 @@ from tests.test_bulk_speedpaths import _chain_holds, _snapshot
 
 START = date(2008, 1, 3)
 ZERO = Decimal(0)
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def twins(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Session, Session]]:
-    """Sessions on two fresh, migrated ledgers of the same kind of database."""
-    if request.param == "sqlite":
-        first = request.getfixturevalue("sqlite_url")
-        second = tmp_path / "twin.sqlite"
-        second.write_bytes(Path(first.removeprefix("sqlite:///")).read_bytes())
-        urls = [first, f"sqlite:///{second}"]
-    else:
-        make: Callable[..., str] = request.getfixturevalue("make_pg_database")
-        urls = [make(), make()]
-    engines = [make_engine(u) for u in urls]
-    with Session(engines[0], expire_on_commit=False) as a, \
-            Session(engines[1], expire_on_commit=False) as b:
-        yield a, b
-    for e in engines:
-        e.dispose()
 
 
 def _money(loan_currency: str, minor: int) -> Money:

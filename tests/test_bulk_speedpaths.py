@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Callable, Iterator
 from datetime import date, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -115,25 +113,6 @@ def test_replay_refuses_payments_out_of_order() -> None:
         replay.split(Payment(1, date(2024, 1, 10), Decimal(100)))
     with pytest.raises(AllocationError, match="does not come after"):
         replay.add(Payment(3, date(2024, 1, 9), Decimal(100)))
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def twins(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[Session, Session]]:
-    """Sessions on two fresh, migrated ledgers of the same kind of database."""
-    if request.param == "sqlite":
-        first = request.getfixturevalue("sqlite_url")
-        second = tmp_path / "twin.sqlite"
-        second.write_bytes(Path(first.removeprefix("sqlite:///")).read_bytes())
-        urls = [first, f"sqlite:///{second}"]
-    else:
-        make: Callable[..., str] = request.getfixturevalue("make_pg_database")
-        urls = [make(), make()]
-    engines = [make_engine(u) for u in urls]
-    with Session(engines[0], expire_on_commit=False) as a, \
-            Session(engines[1], expire_on_commit=False) as b:
-        yield a, b
-    for e in engines:
-        e.dispose()
 
 
 def _loans(session: Session, count: int) -> tuple[World, list[int]]:
