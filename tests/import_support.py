@@ -12,8 +12,9 @@ import openpyxl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from imports import commit, validate
 from ledger.db.tables import core_table
-from tests.support.world import TODAY, build_world
+from tests.support.world import ACTOR, TODAY, build_world
 
 FAMILY_HEADERS = ["family_ref", "head_name", "head_name_latin", "sex", "birth_year",
                   "household_size", "dependants", "village_code", "registered_on",
@@ -78,3 +79,10 @@ def counts(session: Session) -> dict[str, int]:
 
 __all__ = ["FAMILY_HEADERS", "LOAN_HEADERS", "PAYMENT_HEADERS", "TODAY", "count", "counts",
            "empty_ledger", "families_rows", "write_csv", "write_xlsx"]
+
+
+def import_ok(session: Session, kind: str, path: Path) -> None:
+    """Validate and commit a file that must import cleanly (as of TODAY, by ACTOR)."""
+    preview = validate(kind, path, session=session, actor=ACTOR, today=TODAY)
+    assert preview.valid, [str(p) for p in preview.problems]
+    assert commit(preview, session=session, actor=ACTOR).committed

@@ -7,7 +7,8 @@ from datetime import date
 
 from sqlmodel import Session
 
-from ledger.services.import_checks import loans_by_ref, pg_array, repayments_by_ref
+from ledger.services.driver import pg_array
+from ledger.services.import_checks import loans_by_ref, repayments_by_ref
 from ledger.services.loan_book import get_loan
 from ledger.services.repayments import record_repayment
 from tests.support.world import ACTOR, TODAY, build_world, riel

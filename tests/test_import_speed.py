@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
-from imports import commit, validate
+from imports import validate
 from imports.cells import shown
 from imports.columns import Column, ParsedRow, parse_rows
 from imports.kinds import repayments
@@ -29,26 +29,21 @@ from tests.import_support import (
     TODAY,
     empty_ledger,
     families_rows,
+    import_ok,
     write_csv,
     write_xlsx,
 )
 from tests.support.world import ACTOR
 
 
-def _import(session: Session, kind: str, path: Path) -> None:
-    preview = validate(kind, path, session=session, actor=ACTOR, today=TODAY)
-    assert preview.valid, [str(p) for p in preview.problems]
-    assert commit(preview, session=session, actor=ACTOR).committed
-
-
 def _two_loans(session: Session, tmp_path: Path) -> None:
     villages = empty_ledger(session)
-    _import(session, "families", write_xlsx(tmp_path / "f.xlsx", FAMILY_HEADERS,
+    import_ok(session, "families", write_xlsx(tmp_path / "f.xlsx", FAMILY_HEADERS,
                                             families_rows(villages, 2)))
-    _import(session, "loans", write_csv(tmp_path / "l.csv", LOAN_HEADERS, [
+    import_ok(session, "loans", write_csv(tmp_path / "l.csv", LOAN_HEADERS, [
         ["L1", "F001", "FSF", 150000, 10, "2008-03-15"],
         ["L2", "F002", "FSF", 150000, 10, "2008-03-15"]]))
-    _import(session, "repayments", write_csv(tmp_path / "p0.csv", PAYMENT_HEADERS, [
+    import_ok(session, "repayments", write_csv(tmp_path / "p0.csv", PAYMENT_HEADERS, [
         ["S1", "L1", "2008-04-15", "40,000"], ["S2", "L2", "2008-04-15", "100,000"]]))
 
 

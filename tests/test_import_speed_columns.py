@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlmodel import Session
 
-from imports import commit, validate
+from imports import validate
 from imports.api import columns_of
 from imports.columns import match_headers, parse_rows, parse_table
 from imports.kinds import repayments
@@ -30,6 +30,7 @@ from tests.import_support import (
     TODAY,
     empty_ledger,
     families_rows,
+    import_ok,
     write_csv,
     write_xlsx,
 )
@@ -37,11 +38,6 @@ from tests.support.world import ACTOR
 
 HEADERS = [*PAYMENT_HEADERS, "currency", "received_by", "note"]
 
-
-def _import(session: Session, kind: str, path: Path) -> None:
-    preview = validate(kind, path, session=session, actor=ACTOR, today=TODAY)
-    assert preview.valid, [str(p) for p in preview.problems]
-    assert commit(preview, session=session, actor=ACTOR).committed
 
 
 @pytest.fixture
@@ -53,15 +49,15 @@ def ledger(session: Session, tmp_path: Path) -> Session:
     create_product(session, actor=ACTOR, product=LoanProduct(**{
         **FOUNDATION_PRODUCT.model_dump(exclude={"id"}), "code": "USD", "name": "Dollar loan",
         "currency": "USD", "min_principal_minor": 10_000, "max_principal_minor": 100_000}))
-    _import(session, "families", write_xlsx(tmp_path / "f.xlsx", FAMILY_HEADERS,
+    import_ok(session, "families", write_xlsx(tmp_path / "f.xlsx", FAMILY_HEADERS,
                                             families_rows(villages, 6)))
-    _import(session, "capital", write_csv(tmp_path / "c.csv", [
+    import_ok(session, "capital", write_csv(tmp_path / "c.csv", [
         "capital_ref", "fund", "contributor", "received_on", "amount", "currency"], [
         ["CUSD1", "USDF", "Donor", "2008-01-02", "5,000", "USD"]]))
-    _import(session, "loans", write_csv(tmp_path / "l.csv", [*LOAN_HEADERS, "currency"], [
+    import_ok(session, "loans", write_csv(tmp_path / "l.csv", [*LOAN_HEADERS, "currency"], [
         *([f"L{n}", f"F00{n}", "FSF", 150000, 10, "2008-03-15", "KHR"] for n in range(1, 6)),
         ["L6", "F006", "USD", 500, 10, "2008-03-15", "USD"]]))
-    _import(session, "repayments", write_csv(tmp_path / "p0.csv", HEADERS, [
+    import_ok(session, "repayments", write_csv(tmp_path / "p0.csv", HEADERS, [
         ["S1", "L1", "2008-06-15", "40,000", "KHR", "", ""],
         ["S5", "L5", "2008-04-15", "151,500", "KHR", "", ""]]))
     return session

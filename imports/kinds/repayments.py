@@ -17,12 +17,8 @@ from ledger.db.tables import core_table
 from ledger.money import Money, format_amount
 from ledger.services.bulk import NewRepayment, post_repayments, replay_inputs
 from ledger.services.errors import ServiceError
-from ledger.services.import_checks import (
-    loans_by_ref,
-    principal_room,
-    repayments_by_ref,
-    rescheduled_on,
-)
+from ledger.services.import_checks import loans_by_ref, principal_room, repayments_by_ref
+from ledger.services.loan_book import last_reschedules
 
 __all__ = ["COLUMNS", "check", "check_table", "commit"]
 
@@ -138,7 +134,7 @@ def _before_reschedule(checked: Checked, about: dict[int, tuple[str, str]],
                        pending: dict[int, list[ParsedRow]], ctx: Context) -> None:
     """Refuse the new payments dated on or before their loan's last reschedule, as posting
     would: the old schedule is closed to them. They leave `pending` and the plan."""
-    for loan_id, on in rescheduled_on(ctx.session, list(pending)).items():
+    for loan_id, on in last_reschedules(ctx.session, list(pending)).items():
         keep = []
         for row in pending[loan_id]:
             paid_on = row.values["paid_on"]
@@ -255,7 +251,7 @@ def check_table(table: ParsedTable, ctx: Context, present: set[str]) -> Checked:
         totals[loan[0]] = totals.get(loan[0], 0) + amount.minor * count
         first_day[loan[0]] = min(first_day.get(loan[0], paid_on), paid_on)
     if any(first_day[loan_id] <= on
-           for loan_id, on in rescheduled_on(session, list(totals)).items()):
+           for loan_id, on in last_reschedules(session, list(totals)).items()):
         return check(table.rows(), ctx, present)  # it names the payments dated too early
     if repayments_by_ref(session, [r for r in refs if r]):  # some already stored
         return check(table.rows(), ctx, present)

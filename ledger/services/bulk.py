@@ -27,8 +27,8 @@ from ledger.cycles import collection_paused
 from ledger.db.tables import core_table, utc_now
 from ledger.money import Currency, Money, get_currency
 from ledger.services.bulk_chain import CHUNK, ChainWriter, RowWriter, reserve_ids
-from ledger.services.bulk_inputs import driver_rows
 from ledger.services.bulk_replay import LoanRow, NewPay, changes, decimal_inputs, loan_rows
+from ledger.services.driver import driver_rows
 from ledger.services.errors import Conflict, ServiceError
 from ledger.services.loan_book import last_reschedules
 from ledger.services.unit import transactional
@@ -119,7 +119,7 @@ def _check_refs(session: Session, payments: Sequence[NewRepayment]) -> None:
         seen.add(ref)
     # On the connection's own cursor: for tens of thousands of refs Core's statement
     # building costs more than the lookups.
-    found = next(driver_rows(session, "SELECT ref FROM repayment WHERE ref IN ({ids})", refs),
+    found = next(driver_rows(session, "SELECT ref FROM repayment WHERE ref {values}", refs),
                  None)
     if found is not None:
         raise Conflict(f"a repayment with ref {found[0]!r} is already in the ledger",

@@ -1,15 +1,15 @@
 """What bulk posting reads of many loans at once, as plain integers, dates and texts.
 
 The same rows `ledger.services.loan_book`'s batched readers read (first schedules, standing
-payments, what the journal booked), fetched with the database driver's own cursor in one
-query per 900 loans, in the transaction's connection: for thousands of loans SQLAlchemy's
-per-row result processing costs more than the queries. Amounts stay integer minor units
+payments, what the journal booked), fetched with the database driver's own cursor
+(`ledger.services.driver`): for thousands of loans SQLAlchemy's per-row result processing
+costs more than the queries. Amounts stay integer minor units
 (`ledger.allocation_minor` replays them); dates are parsed once per distinct value.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import date
 from itertools import groupby
 from operator import itemgetter
@@ -18,15 +18,15 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ledger.allocation_minor import MinorDue
+from ledger.services.driver import driver_rows
 from ledger.services.loan_book import BOOKED_KINDS
 
-__all__ = ["LoanFacts", "StandingTotals", "booked_minor", "driver_rows", "loan_facts",
-           "minor_payments", "minor_schedules", "standing_totals"]
+__all__ = ["LoanFacts", "StandingTotals", "booked_minor", "loan_facts", "minor_payments",
+           "minor_schedules", "standing_totals"]
 
-_BATCH = 900
 _FIRST = itemgetter(0)
 # The standing (not reversed) repayments of a batch of loans.
-_STANDING = ("FROM repayment rp WHERE rp.loan_id IN ({ids}) AND NOT EXISTS "
+_STANDING = ("FROM repayment rp WHERE rp.loan_id {values} AND NOT EXISTS "
              "(SELECT 1 FROM repayment_reversal rr WHERE rr.repayment_id = rp.id) ")
 
 # Per loan: id, ref, status, currency, fund id, disbursed on, borrower's name.
@@ -42,23 +42,6 @@ class _Dates(dict[Any, date]):
         return value
 
 
-def driver_rows(session: Session, sql: str, ids: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
-    """Rows of `sql`, which has one `{ids}` where the placeholders of a batch of values go, on
-    the transaction's connection with the driver's own cursor, a batch of 900 at a time."""
-    connection = session.connection()
-    mark = "?" if connection.dialect.name == "sqlite" else "%s"
-    raw = connection.connection.dbapi_connection
-    assert raw is not None
-    cursor = raw.cursor()
-    try:
-        for start in range(0, len(ids), _BATCH):
-            chunk = list(ids[start:start + _BATCH])
-            cursor.execute(sql.format(ids=", ".join([mark] * len(chunk))), chunk)
-            yield from cursor.fetchall()
-    finally:
-        cursor.close()
-
-
 def loan_facts(session: Session, ids: Sequence[int]) -> dict[int, LoanFacts]:
     """The loans named (those in the ledger), with what posting to them needs."""
     days = _Dates()
@@ -66,7 +49,7 @@ def loan_facts(session: Session, ids: Sequence[int]) -> dict[int, LoanFacts]:
     for i, ref, status, currency, fund, disbursed, latin, name in driver_rows(session, (
             "SELECT l.id, l.ref, l.status, l.currency, l.fund_id, l.disbursed_on, "
             "f.head_name_latin, f.head_name FROM loan l JOIN family f ON f.id = l.family_id "
-            "WHERE l.id IN ({ids})"), ids):
+            "WHERE l.id {values}"), ids):
         out[int(i)] = (int(i), str(ref), str(status), str(currency), int(fund),
                        None if disbursed is None else days[disbursed], str(latin or name))
     return out
@@ -81,7 +64,7 @@ def minor_schedules(session: Session, ids: Sequence[int]
             "SELECT ls.loan_id, si.number, si.due_date, si.penalty_minor, si.fee_minor, "
             "si.interest_minor, si.principal_minor FROM loan_schedule ls "
             "JOIN schedule_installment si ON si.schedule_id = ls.id "
-            "WHERE ls.loan_id IN ({ids}) AND ls.version = 1 ORDER BY ls.loan_id, si.number"),
+            "WHERE ls.loan_id {values} AND ls.version = 1 ORDER BY ls.loan_id, si.number"),
             ids), _FIRST):
         got = list(rows)
         out[loan_id] = ([r[1] for r in got], [(days[d], p, f, i, r) for _, _, d, p, f, i, r in got])
@@ -130,7 +113,7 @@ def booked_minor(session: Session, ids: Sequence[int]) -> dict[int, list[tuple[s
             "SELECT p.loan_id, p.component, p.currency, SUM(p.amount_minor) FROM posting p "
             "JOIN journal_entry je ON je.id = p.entry_id "
             "JOIN account a ON a.id = p.account_id "
-            "WHERE p.loan_id IN ({ids}) AND p.component IS NOT NULL "
+            "WHERE p.loan_id {values} AND p.component IS NOT NULL "
             "AND a.role != 'cash' AND a.role != 'cash_box' "
             f"AND (je.kind IN ({kinds}) OR (je.kind = 'reversal' AND EXISTS (SELECT 1 FROM "
             f"journal_entry orig WHERE orig.id = je.reverses_id AND orig.kind IN ({kinds})))) "

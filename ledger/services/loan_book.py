@@ -22,6 +22,7 @@ from ledger.loan_terms import (
     RatePeriod,
 )
 from ledger.money import Currency, Money, get_currency
+from ledger.services.driver import day, driver_rows
 from ledger.services.errors import NotFound
 
 __all__ = [
@@ -282,17 +283,11 @@ def _driver_value(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
 
 
 def last_reschedules(session: Session, loan_ids: list[int]) -> dict[int, date]:
-    """`last_reschedule_on` of many loans (only those ever rescheduled appear)."""
-    ls = core_table("loan_schedule")
-    out: dict[int, date] = {}
-    for start in range(0, len(loan_ids), _BATCH):
-        for loan_id, on in session.execute(
-            sa.select(ls.c.loan_id, sa.func.max(ls.c.created_on))
-            .where(ls.c.loan_id.in_(loan_ids[start:start + _BATCH]), ls.c.version > 1)
-            .group_by(ls.c.loan_id)
-        ):
-            out[int(loan_id)] = on
-    return out
+    """`last_reschedule_on` of many loans (only those ever rescheduled appear), read through
+    the driver (`ledger.services.driver`): imports and bulk posting ask it of thousands."""
+    return {int(loan_id): day(on) for loan_id, on in driver_rows(
+        session, "SELECT loan_id, MAX(created_on) FROM loan_schedule "
+        "WHERE loan_id {values} AND version > 1 GROUP BY loan_id", list(loan_ids))}
 
 
 def first_schedules(session: Session, currency_of: dict[int, str]) -> dict[int, list[Due]]:
