@@ -8,8 +8,9 @@ against the operational records (capital received, loans paid out, repayments, g
 recoveries); and cash never negative. Every check runs; the first broken one is named.
 
 One streamed pass over the journal checks the chain and sums every posting for the other
-checks, matching each repayment entry with its record on the way (`ledger.verify_records`); a
-second pass goes loan by loan over the loan book (`ledger.verify_book`). Neither holds the
+checks, matching each repayment entry with its record on the way (`ledger.verify_records`;
+two processes share a large journal, `ledger.verify_parts`); a second pass goes loan by loan
+over the loan book (`ledger.verify_book`). Neither holds the
 repayments: memory grows with the number of loans (the portfolio's sum per loan), not with
 the journal.
 
@@ -26,13 +27,13 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ledger import verify_scan
 from ledger.chain import STREAM_BATCH, JournalScan
 from ledger.cycles import collection_paused
 from ledger.db.engine import BEGIN_OPTION
 from ledger.verify_book import fmt_minor, loan_book, raw_connection, reversals
+from ledger.verify_parts import journal_pass
 from ledger.verify_portfolio import check_portfolio
-from ledger.verify_records import RecordMatch, record_problems
+from ledger.verify_records import record_problems
 
 __all__ = ["Check", "VerifyReport", "verify_ledger"]
 
@@ -150,8 +151,9 @@ def _has_written(session: Session) -> bool:
 
 
 @contextmanager
-def _snapshot(session: Session) -> Iterator[Session]:
-    """A session whose statements all read one snapshot, and only read.
+def _snapshot(session: Session) -> Iterator[tuple[Session, bool]]:
+    """A session whose statements all read one snapshot, and only read, and whether the
+    transaction is verify's own (so another process may share its snapshot).
 
     PostgreSQL: a REPEATABLE READ READ ONLY transaction on a connection of its own (the
     caller's READ COMMITTED one takes a new snapshot per statement), unless the caller's
@@ -160,22 +162,22 @@ def _snapshot(session: Session) -> Iterator[Session]:
     bind = session.get_bind()
     if bind.dialect.name != "postgresql":
         if session.in_transaction():
-            yield session
+            yield session, False
             return
         session.connection(execution_options={BEGIN_OPTION: "DEFERRED"})
         try:
-            yield session
+            yield session, True
         finally:
             session.rollback()
         return
     if not isinstance(bind, sa.Engine) or (session.in_transaction() and _has_written(session)):
-        yield session
+        yield session, False
         return
     with Session(bind) as own:
         own.connection(execution_options={"isolation_level": "REPEATABLE READ",
                                           "postgresql_readonly": True})
         try:
-            yield own
+            yield own, True
         finally:
             own.rollback()
 
@@ -183,16 +185,12 @@ def _snapshot(session: Session) -> Iterator[Session]:
 def verify_ledger(session: Session) -> VerifyReport:
     """Run every check on one snapshot of the ledger; reads only, so it can run beside
     writers (see `_snapshot`)."""
-    with collection_paused(), _snapshot(session) as reading:
-        return _verify(reading)
+    with collection_paused(), _snapshot(session) as (reading, owned):
+        return _verify(reading, owned)
 
 
-def _verify(session: Session) -> VerifyReport:
-    match = RecordMatch(session, STREAM_BATCH)
-    try:
-        scan = verify_scan.scan(session, _KEPT, _FIRST_OF, STREAM_BATCH, match.restart)
-    finally:
-        match.close()
+def _verify(session: Session, owned: bool) -> VerifyReport:
+    scan, match = journal_pass(session, _KEPT, _FIRST_OF, STREAM_BATCH, owned)
     roles = _roles(session)
     undone = reversals(session)
     checks = [_chain_check(scan)]

@@ -8,7 +8,8 @@ entries, so the comparison is a merge: the journal scan hands each repayment ent
 posting (`ledger.chain.FirstPosting`) to `RecordMatch.see` as it meets it, which compares it
 with the next repayment row from a cursor in entry id order (`RecordRow`). Only what differs
 is kept, and the entries in question read again for the messages; memory does not grow with
-the number of repayments.
+the number of repayments. When the journal is scanned in parts (`ledger.verify_parts`), each
+part has a match of its own over its entry ids' rows, and the first takes in the others'.
 """
 
 from __future__ import annotations
@@ -20,11 +21,15 @@ from sqlalchemy.orm import Session
 
 from ledger.chain import FirstPosting, JournalScan
 from ledger.verify_book import RecordRow, fmt_minor, loan_names, raw_connection, rows_of
+from ledger.verify_scan import id_range
 
-__all__ = ["RecordMatch", "record_problems"]
+__all__ = ["MatchState", "RecordMatch", "record_problems"]
 
 _RECORDS = ("SELECT entry_id, paid_on, loan_id, cash_account_id, amount_minor, currency, NULL "
-            "FROM repayment ORDER BY entry_id, id")
+            "FROM repayment{where} ORDER BY entry_id, id")
+# What one part's match found, to be taken in by another's (`RecordMatch.state`).
+MatchState = tuple[int, dict[str, int], list[tuple[int, RecordRow, FirstPosting | None]],
+                   dict[int, FirstPosting]]
 
 
 def _query(session: Session, sql: str, ids: list[int]) -> list[Any]:
@@ -43,10 +48,12 @@ def _query(session: Session, sql: str, ids: list[int]) -> list[Any]:
 class RecordMatch:
     """The repayment rows, streamed in entry id order and matched with the repayment entries'
     first postings as the journal scan meets them. Also counts the rows and sums their
-    amounts per currency (what the records say came in, before reversals)."""
+    amounts per currency (what the records say came in, before reversals). With `entries`,
+    only the rows of entry ids in [lo, hi) (a part of the journal)."""
 
-    def __init__(self, session: Session, batch: int) -> None:
-        self._session, self._batch = session, batch
+    def __init__(self, session: Session, batch: int,
+                 entries: tuple[int | None, int | None] = (None, None)) -> None:
+        self._session, self._batch, self._entries = session, batch, entries
         self._cursor: Any = None
         self._rows: Iterator[RecordRow] = iter(())
         self._rec: RecordRow | None = None
@@ -63,7 +70,7 @@ class RecordMatch:
         raw = raw_connection(self._session)
         self._cursor = (raw.cursor(name="fsf_verify_records", binary=True)
                         if connection.dialect.name == "postgresql" else raw.cursor())
-        self._cursor.execute(_RECORDS)
+        self._cursor.execute(_RECORDS.format(where=id_range("entry_id", self._entries)))
         self._rows = rows_of(self._cursor, self._batch)
         self._rec = next(self._rows, None)
         self.count = 0
@@ -102,12 +109,31 @@ class RecordMatch:
         else:
             self.orphans[eid] = first
 
-    def finish(self) -> None:
-        """Take the rows left after the last entry; pair rows and entries met out of order."""
+    def drain(self) -> None:
+        """Take the rows left after the last entry, and close the cursor."""
         while self._rec is not None:
             self.pairs.append((self.count, self._rec, None))
             self._take()
         self.close()
+
+    def state(self) -> MatchState:
+        """What this match found, drained (to send from one process to another)."""
+        self.drain()
+        return self.count, self.totals, self.pairs, self.orphans
+
+    def absorb(self, state: MatchState) -> None:
+        """Take in the match of the part of the journal after this one's."""
+        count, totals, pairs, orphans = state
+        self.drain()
+        self.pairs += [(self.count + place, rec, first) for place, rec, first in pairs]
+        self.count += count
+        for currency, amount in totals.items():
+            self.totals[currency] = self.totals.get(currency, 0) + amount
+        self.orphans.update(orphans)
+
+    def finish(self) -> None:
+        """Take the rows left after the last entry; pair rows and entries met out of order."""
+        self.drain()
         if not self.orphans:
             return
         paired: list[tuple[int, RecordRow, FirstPosting | None]] = []

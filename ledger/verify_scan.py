@@ -15,6 +15,7 @@ stored values cannot be read that way is checked through `EntryContent` instead.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from functools import partial
 from itertools import chain, groupby
 from operator import itemgetter
@@ -24,6 +25,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ledger.chain import (
+    GENESIS_HASH,
     BrokenEntry,
     ChainReport,
     EntryContent,
@@ -36,7 +38,7 @@ from ledger.chain import (
 from ledger.db.tables import core_table
 from ledger.verify_walk import walk
 
-__all__ = ["scan"]
+__all__ = ["OutOfOrder", "Part", "id_range", "scan"]
 
 _ENTRY_COLUMNS = ("{e}id, {e}seq, {e}kind, {occurred_on}, {e}memo, {e}created_by, {created_at}, "
                   "{e}loan_id, {e}reverses_id, {e}prev_hash, {e}hash")
@@ -54,8 +56,27 @@ _SEQ = itemgetter(1)
 _NO_RUN: tuple[None, Iterator[Any]] = (None, iter(()))
 
 
-class _OutOfOrder(Exception):
+class OutOfOrder(Exception):
     """The id order of the rows is not the chain's order; read them in seq order instead."""
+
+
+
+@dataclass(frozen=True, slots=True)
+class Part:
+    """A run of the journal in id order, read alone: entry ids in [`entries`) and posting ids
+    in [`postings`) (None: no bound), and the (hash, seq) of the entry before the first."""
+
+    entries: tuple[int | None, int | None] = (None, None)
+    postings: tuple[int | None, int | None] = (None, None)
+    start: tuple[str, int | None] = (GENESIS_HASH, None)
+
+
+def id_range(column: str, bounds: tuple[int | None, int | None]) -> str:
+    """A WHERE clause keeping `column` in [lo, hi) (None: no bound), or nothing at all."""
+    lo, hi = bounds
+    found = ([] if lo is None else [f"{column} >= {int(lo)}"]) + \
+        ([] if hi is None else [f"{column} < {int(hi)}"])
+    return f" WHERE {' AND '.join(found)}" if found else ""
 
 
 def _entry_columns(dialect: str, alias: str = "") -> str:
@@ -76,22 +97,24 @@ def _rows(cursor: Any, batch: int) -> Iterator[Any]:
     return chain.from_iterable(iter(partial(cursor.fetchmany, batch), []))
 
 
-def _by_id(raw: Any, dialect: str, batch: int) -> Iterator[list[Group]]:
+def _by_id(raw: Any, dialect: str, batch: int, part: Part = Part()) -> Iterator[list[Group]]:
     """Entries and their postings merged from two id-ordered cursors, a batch of entries at
-    a time; raises `_OutOfOrder` as soon as the ids disagree with the chain."""
+    a time; raises `OutOfOrder` as soon as the ids disagree with the chain."""
     entries = _cursor(raw, dialect, "fsf_scan_entries")
     postings = _cursor(raw, dialect, "fsf_scan_postings")
     try:
-        entries.execute(f"SELECT {_entry_columns(dialect)} FROM journal_entry ORDER BY id")
-        postings.execute(f"SELECT {_POSTING_COLUMNS.format(p='')} FROM posting ORDER BY id")
+        entries.execute(f"SELECT {_entry_columns(dialect)} FROM journal_entry"
+                        f"{id_range('id', part.entries)} ORDER BY id")
+        postings.execute(f"SELECT {_POSTING_COLUMNS.format(p='')} FROM posting"
+                         f"{id_range('id', part.postings)} ORDER BY id")
         # Postings cut into runs of one entry id in C; each run must be the next entry's.
         runs = groupby(_rows(postings, batch), _ENTRY_ID)
         key, run = next(runs, _NO_RUN)
-        last_seq = None
+        last_seq = part.start[1]
         while rows := entries.fetchmany(batch):
             seqs = list(map(_SEQ, rows))
             if seqs != sorted(set(seqs)) or (last_seq is not None and not seqs[0] > last_seq):
-                raise _OutOfOrder  # seq must rise with id
+                raise OutOfOrder  # seq must rise with id
             last_seq = seqs[-1]
             out = []
             for row in rows:
@@ -102,10 +125,10 @@ def _by_id(raw: Any, dialect: str, batch: int) -> Iterator[list[Group]]:
                 else:
                     out.append((row, []))
                 if key is not None and key <= eid:
-                    raise _OutOfOrder
+                    raise OutOfOrder
             yield out
         if key is not None:
-            raise _OutOfOrder
+            raise OutOfOrder
     finally:
         entries.close()
         postings.close()
@@ -162,11 +185,13 @@ def _stray_posting(raw: Any) -> tuple[int, int] | None:
 
 
 def scan(session: Session, keep: frozenset[str], first_of: frozenset[str],
-         batch: int, sink: Callable[[], Callable[[FirstPosting], object]] | None = None
-         ) -> JournalScan:
+         batch: int, sink: Callable[[], Callable[[FirstPosting], object]] | None = None,
+         part: Part | None = None) -> JournalScan:
     """See `ledger.chain.scan_journal`. `sink()`, when given, is called before each pass
     (the id-ordered one may give way to the seq-ordered one part way) and returns where that
-    pass sends the first postings (`walk`'s `sink`)."""
+    pass sends the first postings (`walk`'s `sink`). With a `part`, only that run of the
+    journal is read, in id order, and `OutOfOrder` is raised where the whole would need the
+    seq-ordered pass."""
     connection = session.connection()
     dialect = connection.dialect.name
     raw = connection.connection.dbapi_connection
@@ -187,10 +212,13 @@ def scan(session: Session, keep: frozenset[str], first_of: frozenset[str],
     def reference(entry_id: int, prev_hash: str) -> bool:
         return _reference_hash_ok(session, entry_id, prev_hash)
 
+    if part is not None:
+        return walk(_by_id(raw, dialect, batch, part), keep, first_of, accounts, reversed_seq,
+                    reference, None if sink is None else sink(), part.start)
     try:
         return walk(_by_id(raw, dialect, batch), keep, first_of, accounts, reversed_seq,
                     reference, None if sink is None else sink())
-    except _OutOfOrder:
+    except OutOfOrder:
         pass
     result = walk(_by_seq(raw, dialect, batch), keep, first_of, accounts, reversed_seq,
                   reference, None if sink is None else sink())

@@ -115,12 +115,14 @@ class _Accounts:
 def walk(batches: Iterable[list[tuple[tuple[Any, ...], list[PostingRow]]]], keep: frozenset[str],
          first_of: frozenset[str], accounts: dict[int, tuple[str, str]],
          reversed_seq: dict[int, int | None], reference: Callable[[int, str], bool],
-         sink: Callable[[FirstPosting], object] | None = None) -> JournalScan:
+         sink: Callable[[FirstPosting], object] | None = None,
+         start: tuple[str, int | None] = (GENESIS_HASH, None)) -> JournalScan:
     """Check and sum `batches` of (entry row, its postings) in chain order; see
     `scan_journal`.
     `accounts` maps id to (code, currency); `reference(entry id, previous hash)` checks one
     entry's hash the slow, sure way. With a `sink`, each first posting of the `first_of`
-    kinds goes to it as it is met instead of into the result, so none is held."""
+    kinds goes to it as it is met instead of into the result, so none is held. `start` is
+    the (hash, seq) of the entry before the first of `batches` (a part of the journal)."""
     books = _Accounts(accounts)
     currency_of, prefix, width, shapes = books.currency, books.prefix, books.width, books.shapes
     by_int: dict[int, int] = {}
@@ -129,7 +131,7 @@ def walk(batches: Iterable[list[tuple[tuple[Any, ...], list[PostingRow]]]], keep
     firsts: list[FirstPosting] = []
     note = firsts.append if sink is None else sink
     sha256, enc, suffix = hashlib.sha256, encode_basestring, _SUFFIX
-    prev_hash, prev_seq, count = GENESIS_HASH, None, 0
+    (prev_hash, prev_seq), count = start, 0
     broken: BrokenEntry | None = None
     loan_texts: dict[int, str] = {}  # a loan's id as text, made once
     for row, group in concat.from_iterable(batches):

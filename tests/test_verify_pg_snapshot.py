@@ -93,8 +93,8 @@ def test_without_one_snapshot_the_same_interleaving_is_a_false_mismatch(
     posted = _pay_between_passes(monkeypatch, engine, loan)
 
     @contextmanager
-    def statement_snapshots(session: Session) -> Iterator[Session]:
-        yield session
+    def statement_snapshots(session: Session) -> Iterator[tuple[Session, bool]]:
+        yield session, False
 
     monkeypatch.setattr(ledger.verify, "_snapshot", statement_snapshots)
     with Session(engine) as s:
