@@ -1,7 +1,7 @@
 """`fsf verify`'s pass over the journal, in two processes when the journal is large.
 
-The pass (`ledger.verify_scan`) is Python work for every posting, so a large journal is cut at
-its middle entry id: this process scans the first part while a forked one scans the second,
+The pass (`ledger.verify_scan`) is Python work for every posting, so a large journal is cut in
+two by entry id: this process scans the first part while a forked one scans the second,
 each with its own match of the repayment records (`ledger.verify_records`), and the two are
 joined. Each part is checked alone; the second starts from the stored hash and seq of the entry
 before it, which is the first part's last entry whenever the first part is whole. Where the
@@ -40,6 +40,9 @@ __all__ = ["PARALLEL_FROM", "journal_pass"]
 # Entries (by id span) from which two processes beat one: below it, starting the second
 # process costs more than it saves.
 PARALLEL_FROM = 20_000
+# This process's share of the journal: it checks the portfolio after its part while the child
+# is still scanning, so it takes less (measured: the portfolio check is about 0.3 of the scan).
+FIRST_SHARE = 0.35
 # How long the child may take to open its snapshot, and writers wait for it on SQLite.
 _READY_SECONDS = 30.0
 _READY = "ready"
@@ -84,11 +87,11 @@ def _one(session: Session, sql: str) -> Any:
 
 
 def _plan(session: Session) -> tuple[Part, Part] | None:
-    """The journal cut at its middle entry id, or None when it is too small to cut."""
+    """The journal cut at `FIRST_SHARE` of its entry ids, or None when it is too small."""
     lo, hi = _one(session, "SELECT min(id), max(id) FROM journal_entry")
     if lo is None or int(hi) - int(lo) + 1 < PARALLEL_FROM:
         return None
-    middle = int(lo) + (int(hi) - int(lo) + 1) // 2
+    middle = int(lo) + int((int(hi) - int(lo) + 1) * FIRST_SHARE)
     (split,) = _one(session, f"SELECT id FROM journal_entry WHERE id >= {middle} ORDER BY id "
                              "LIMIT 1")
     before = _one(session, f"SELECT seq, hash FROM journal_entry WHERE id < {int(split)} "

@@ -103,20 +103,24 @@ def test_an_edit_at_any_entry_is_named_the_same_in_parts(world: World, both: Bot
 
 def test_an_entry_removed_at_the_cut_is_named_the_same(world: World, both: Both) -> None:
     s = world.session
-    both.run(1)
-    parts = ledger.verify_parts._plan(s)
+    lo, hi = s.execute(sa.text("SELECT min(id), max(id) FROM journal_entry")).one()
+    paid = _ids(s, "SELECT entry_id FROM repayment ORDER BY entry_id")
     s.rollback()
-    assert parts is not None
-    cut = parts[1].entries[0]
-    assert cut is not None
-    for entry in (cut, cut - 1):
+    # The first entry of the second part, then the last of the first part.
+    for entry, cut in ((paid[len(paid) // 2], 0), (paid[len(paid) // 2 - 2], 1)):
+        both.monkeypatch.setattr(ledger.verify_parts, "FIRST_SHARE",
+                                 (entry + cut - lo + 0.5) / (hi - lo + 1))
+        both.run(1)
+        parts = ledger.verify_parts._plan(s)
+        s.rollback()
+        assert parts is not None and parts[1].entries[0] == entry + cut
         tamper(s, f"DELETE FROM repayment WHERE entry_id = {entry}",
                f"DELETE FROM posting WHERE entry_id = {entry}",
                f"DELETE FROM journal_entry WHERE id = {entry}",
                tables=("repayment", "posting", "journal_entry"))
         report = both.same()
         assert report.first_failure is not None and "link" in report.first_failure.detail
-    assert both.joined == 3
+    assert both.joined == 4
 
 
 def test_a_repayment_changed_in_either_part_is_named_the_same(world: World, both: Both) -> None:

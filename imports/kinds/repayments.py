@@ -7,6 +7,7 @@ from collections import Counter, defaultdict
 from datetime import date
 from typing import Any
 
+from imports.beside import Beside
 from imports.columns import Column, ParsedRow, ParsedTable
 from imports.kinds.common import by_refs, conflict, duplicate_refs
 from imports.preview import Checked, Context, Progress, made_many
@@ -17,7 +18,14 @@ from ledger.db.tables import core_table
 from ledger.money import Money, format_amount
 from ledger.services.bulk import NewRepayment, post_repayments, replay_inputs
 from ledger.services.errors import ServiceError
-from ledger.services.import_checks import loans_by_ref, principal_room, repayments_by_ref
+from ledger.services.import_checks import (
+    loans_by_ref,
+    principal_room,
+    repayments_by_ref,
+    room_left,
+    scheduled_principal,
+    standing_paid,
+)
 from ledger.services.loan_book import last_reschedules
 
 __all__ = ["COLUMNS", "check", "check_table", "commit"]
@@ -83,11 +91,12 @@ def _refused(checked: Checked, row: ParsedRow, ref: str, cur: str, payoff: Any) 
         f"{paid_on} (its payoff amount): check the amount and the date")))
 
 
-def _to_replay(session: Any, totals: dict[int, int]) -> list[int]:
+def _to_replay(session: Any, totals: dict[int, int], room: dict[int, int] | None = None
+               ) -> list[int]:
     """The loans whose new payments (`totals`, minor units a loan) need a replay: a loan whose
     standing and new payments together stay below its principal cannot refuse any of them
-    (see `principal_room`)."""
-    room = principal_room(session, totals)
+    (see `principal_room`; `room` when it is read already)."""
+    room = principal_room(session, totals) if room is None else room
     return [loan_id for loan_id, total in totals.items() if total >= room.get(loan_id, 0)]
 
 
@@ -234,30 +243,37 @@ def check_table(table: ParsedTable, ctx: Context, present: set[str]) -> Checked:
     loan_refs, paid, amounts = (table.column("loan_ref"), table.column("paid_on"),
                                 table.column("amount"))
     session, today = ctx.session, ctx.today
-    # As `check`: a blank ref (text of spaces, from a sheet made in code) is never looked up.
-    loans = loans_by_ref(session, [r for r in dict.fromkeys(loan_refs) if r])
-    # How many rows each (loan, date, amount) has; amounts are few objects (see `cells`).
-    seen = Counter(zip(loan_refs, paid, map(id, amounts), strict=True))
-    amount_of = dict(zip(map(id, amounts), amounts, strict=True))
-    totals: dict[int, int] = {}
-    first_day: dict[int, date] = {}
-    for (loan_ref, paid_on, key), count in seen.items():
-        loan = loans.get(loan_ref)
-        amount = amount_of[key]
-        if (loan is None or loan[1] != "active" or amount.currency.code != loan[2]
-                or not amount.amount > 0 or paid_on > today
-                or (loan[3] is not None and paid_on < loan[3])):
+    # The lookups that wait on nothing else run beside the rest (`imports.beside`).
+    with Beside(session) as side:
+        stored = side.submit(repayments_by_ref, [r for r in refs if r])
+        # As `check`: a blank ref (text of spaces, from a sheet made in code) is never looked up.
+        loans = loans_by_ref(session, [r for r in dict.fromkeys(loan_refs) if r])
+        # How many rows each (loan, date, amount) has; amounts are few objects (see `cells`).
+        seen = Counter(zip(loan_refs, paid, map(id, amounts), strict=True))
+        amount_of = dict(zip(map(id, amounts), amounts, strict=True))
+        totals: dict[int, int] = {}
+        first_day: dict[int, date] = {}
+        for (loan_ref, paid_on, key), count in seen.items():
+            loan = loans.get(loan_ref)
+            amount = amount_of[key]
+            if (loan is None or loan[1] != "active" or amount.currency.code != loan[2]
+                    or not amount.amount > 0 or paid_on > today
+                    or (loan[3] is not None and paid_on < loan[3])):
+                return check(table.rows(), ctx, present)
+            totals[loan[0]] = totals.get(loan[0], 0) + amount.minor * count
+            first_day[loan[0]] = min(first_day.get(loan[0], paid_on), paid_on)
+        if any(first_day[loan_id] <= on
+               for loan_id, on in last_reschedules(session, list(totals)).items()):
+            return check(table.rows(), ctx, present)  # it names the payments dated too early
+        ids = sorted(totals)
+        standing = side.submit(standing_paid, ids)
+        scheduled = scheduled_principal(session, ids)
+        if stored():  # some already stored
             return check(table.rows(), ctx, present)
-        totals[loan[0]] = totals.get(loan[0], 0) + amount.minor * count
-        first_day[loan[0]] = min(first_day.get(loan[0], paid_on), paid_on)
-    if any(first_day[loan_id] <= on
-           for loan_id, on in last_reschedules(session, list(totals)).items()):
-        return check(table.rows(), ctx, present)  # it names the payments dated too early
-    if repayments_by_ref(session, [r for r in refs if r]):  # some already stored
-        return check(table.rows(), ctx, present)
+        room = room_left(scheduled, standing())
     numbers = table.numbers
     checked = Checked(dict(zip(numbers, refs, strict=True)), dict.fromkeys(numbers, "new"))
-    replayed = set(_to_replay(session, totals))
+    replayed = set(_to_replay(session, totals, room))
     loan_ids = [loans[r][0] for r in loan_refs]
     if replayed:
         pending: dict[int, list[ParsedRow]] = {loan_id: [] for loan_id in totals

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -21,7 +22,8 @@ from sqlalchemy.orm import Session
 from ledger.db.tables import core_table
 from ledger.services.driver import day, driver_rows
 
-__all__ = ["loans_by_ref", "principal_room", "repayments_by_ref"]
+__all__ = ["loans_by_ref", "principal_room", "repayments_by_ref", "room_left",
+           "scheduled_principal", "standing_paid"]
 
 _BATCH = 900  # ids per IN list in the reference query, below every database's limit
 
@@ -80,10 +82,10 @@ def _principal_room(session: Session, ids: list[int]) -> dict[int, int]:
     return out
 
 
-def _driver_principal_room(session: Session, ids: list[int]) -> dict[int, int]:
-    """`principal_room` through the driver (`_driver_rows`), reading each loan's standing
-    repayments in one pass (the sum in its currency and the count in others together)."""
-    paid = {int(loan_id): (int(same or 0), int(foreign or 0))
+def standing_paid(session: Session, ids: list[int]) -> dict[int, tuple[int, int]]:
+    """Per loan with standing repayments above zero: their sum in the loan's currency and
+    how many are in another, in one pass over the repayments (half of `principal_room`)."""
+    return {int(loan_id): (int(same or 0), int(foreign or 0))
             for loan_id, same, foreign in driver_rows(session, (
                 "SELECT l.id, SUM(CASE WHEN rp.currency = l.currency THEN rp.amount_minor END), "
                 "SUM(CASE WHEN rp.currency != l.currency THEN 1 ELSE 0 END) FROM loan l "
@@ -91,14 +93,30 @@ def _driver_principal_room(session: Session, ids: list[int]) -> dict[int, int]:
                 "WHERE l.id {values} AND rp.amount_minor > 0 AND NOT EXISTS "
                 "(SELECT 1 FROM repayment_reversal rr WHERE rr.repayment_id = rp.id) "
                 "GROUP BY l.id"), ids)}
+
+
+def scheduled_principal(session: Session, ids: list[int]) -> dict[int, tuple[Any, Any]]:
+    """Per loan: its last schedule version and the principal of its first schedule (the
+    other half of `principal_room`)."""
+    return {int(loan_id): (version, principal) for loan_id, version, principal in driver_rows(
+        session, ("SELECT l.id, (SELECT MAX(ls.version) FROM loan_schedule ls "
+                  "WHERE ls.loan_id = l.id), (SELECT SUM(si.principal_minor) "
+                  "FROM schedule_installment si JOIN loan_schedule ls ON si.schedule_id = ls.id "
+                  "WHERE ls.loan_id = l.id AND ls.version = 1) "
+                  "FROM loan l WHERE l.id {values}"), ids)}
+
+
+def room_left(scheduled: dict[int, tuple[Any, Any]], paid: dict[int, tuple[int, int]]
+              ) -> dict[int, int]:
+    """`principal_room` from its two halves, read apart (even on two connections)."""
     out: dict[int, int] = {}
-    for loan_id, version, principal in driver_rows(session, (
-            "SELECT l.id, (SELECT MAX(ls.version) FROM loan_schedule ls "
-            "WHERE ls.loan_id = l.id), (SELECT SUM(si.principal_minor) "
-            "FROM schedule_installment si JOIN loan_schedule ls ON si.schedule_id = ls.id "
-            "WHERE ls.loan_id = l.id AND ls.version = 1) "
-            "FROM loan l WHERE l.id {values}"), ids):
-        same, foreign = paid.get(int(loan_id), (0, 0))
+    for loan_id, (version, principal) in scheduled.items():
+        same, foreign = paid.get(loan_id, (0, 0))
         if version == 1 and principal is not None and not foreign:
-            out[int(loan_id)] = int(principal) - same
+            out[loan_id] = int(principal) - same
     return out
+
+
+def _driver_principal_room(session: Session, ids: list[int]) -> dict[int, int]:
+    """`principal_room` through the driver (`driver_rows`)."""
+    return room_left(scheduled_principal(session, ids), standing_paid(session, ids))
