@@ -32,7 +32,7 @@ from ledger.cycles import collection_paused
 from ledger.db.engine import BEGIN_OPTION
 from ledger.verify_book import fmt_minor, loan_book, raw_connection, reversals
 from ledger.verify_parts import journal_pass
-from ledger.verify_portfolio import check_portfolio
+from ledger.verify_portfolio import check_portfolio, replay_book
 from ledger.verify_records import record_problems
 
 __all__ = ["Check", "VerifyReport", "verify_ledger"]
@@ -190,9 +190,12 @@ def verify_ledger(session: Session) -> VerifyReport:
 
 
 def _verify(session: Session, owned: bool) -> VerifyReport:
-    scan, match = journal_pass(session, _KEPT, _FIRST_OF, STREAM_BATCH, owned)
-    roles = _roles(session)
     undone = reversals(session)
+    reversed_ids = {r[1] for r in undone}
+    scan, match, replayed = journal_pass(
+        session, _KEPT, _FIRST_OF, STREAM_BATCH, owned,
+        lambda: replay_book(loan_book(session, reversed_ids, STREAM_BATCH)))
+    roles = _roles(session)
     checks = [_chain_check(scan)]
 
     problems, rows = record_problems(session, scan, match, [r[:4] for r in undone])
@@ -217,8 +220,8 @@ def _verify(session: Session, owned: bool) -> VerifyReport:
         elif role in ("cash", "cash_box"):
             cash[currency] = cash.get(currency, 0) + amount
     scan.sums.clear()  # the portfolio's part is in `booked` now
-    found = check_portfolio(session, loan_book(session, {r[1] for r in undone}, STREAM_BATCH),
-                            booked)
+    found = check_portfolio(session, replayed, booked,
+                            lambda ids: loan_book(session, reversed_ids, STREAM_BATCH, ids))
     detail = (f"portfolio accounts {_fmt(portfolio)}; {found.replayed} loans replayed owe "
               f"{_fmt(found.owed)}")
     checks.append(Check("portfolio = Σ outstanding principal", not found.problems,

@@ -128,14 +128,14 @@ def reversals(session: Session) -> list[tuple[int, int, int, int | None, int | N
         cursor.close()
 
 
-def _odd_dates(session: Session, dialect: str) -> set[int]:
+def _odd_dates(session: Session, dialect: str, only: str) -> set[int]:
     if dialect != "sqlite":
         return set()
     cursor = raw_connection(session).cursor()
     try:  # `date(x) IS x` only for canonical, valid 'YYYY-MM-DD' text
         cursor.execute("SELECT DISTINCT s.loan_id FROM loan_schedule s WHERE s.id IN "
                        "(SELECT schedule_id FROM schedule_installment "
-                       "WHERE date(due_date) IS NOT due_date)")
+                       f"WHERE date(due_date) IS NOT due_date){only.format(c='s.loan_id')}")
         return {int(i) for (i,) in cursor.fetchall()}
     finally:
         cursor.close()
@@ -145,19 +145,24 @@ def _groups(rows: Iterator[Any]) -> Iterator[tuple[Any, Iterator[Any]]]:
     return groupby(rows, _FIRST)
 
 
-def loan_book(session: Session, reversed_ids: set[int], batch: int) -> Iterator[LoanBook]:
-    """Every loan, in id order, with its schedules and standing repayments (those whose
-    repayment id is not in `reversed_ids`)."""
+def loan_book(session: Session, reversed_ids: set[int], batch: int,
+              only: list[int] | None = None) -> Iterator[LoanBook]:
+    """Every loan (or `only` those of these ids), in id order, with its schedules and standing
+    repayments (those whose repayment id is not in `reversed_ids`)."""
     connection = session.connection()
     dialect = connection.dialect.name
     raw = raw_connection(session)
-    odd_dates = _odd_dates(session, dialect)
+    # "{c}" is where the column goes: " AND {c} IN (1, 2)", or nothing for the whole book.
+    chosen = "" if only is None else \
+        " AND {c} IN (" + (", ".join(str(int(i)) for i in only) or "NULL") + ")"
+    odd_dates = _odd_dates(session, dialect, chosen)
     pg = dialect == "postgresql"
     cursors = [raw.cursor(name=f"fsf_verify_{n}", binary=True) if pg else raw.cursor()
                for n in ("loans", "dues", "pays")]
     loans, dues, pays = cursors
     try:
-        loans.execute(f"SELECT {_LOAN_COLUMNS} FROM loan ORDER BY id")
+        loans.execute(f"SELECT {_LOAN_COLUMNS} FROM loan WHERE TRUE{chosen.format(c='id')} "
+                      "ORDER BY id")
         # Penalty and fee as one sum (`ledger.verify_replay`), made negative if either is; a
         # schedule without installments still counts as a version (one NULL row).
         dues.execute("SELECT s.loan_id, s.version, s.id, i.schedule_id, i.due_date, "
@@ -165,11 +170,12 @@ def loan_book(session: Session, reversed_ids: set[int], batch: int) -> Iterator[
                      "ELSE i.penalty_minor + i.fee_minor END, "
                      "i.interest_minor, i.principal_minor FROM loan_schedule s "
                      "LEFT JOIN schedule_installment i ON i.schedule_id = s.id "
+                     f"WHERE TRUE{chosen.format(c='s.loan_id')} "
                      "ORDER BY s.loan_id, s.version, s.id, i.number")
         # In the order of the (loan, paid on, amount) index: a day's payments in no set order,
         # which only a loan paid twice on one day (left to the full replay) could see.
         pays.execute("SELECT loan_id, id, paid_on, amount_minor FROM repayment "
-                     "ORDER BY loan_id, paid_on")
+                     f"WHERE TRUE{chosen.format(c='loan_id')} ORDER BY loan_id, paid_on")
         due_groups, pay_groups = _groups(rows_of(dues, batch)), _groups(rows_of(pays, batch))
         due_key, due_rows = next(due_groups, (None, iter(())))
         pay_key, pay_rows = next(pay_groups, (None, iter(())))

@@ -11,7 +11,7 @@ disagreement) waits in a chunk of `CHUNK` loans, replayed in full by
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -25,7 +25,7 @@ from ledger.services.loan_book import compose_dues, schedule_versions
 from ledger.verify_book import LoanBook, LoanRow, fmt_minor, loan_rows
 from ledger.verify_replay import outstanding_principal
 
-__all__ = ["Portfolio", "check_portfolio"]
+__all__ = ["NOT_HELD", "Portfolio", "Replayed", "check_portfolio", "replay_book"]
 
 # Loans per schedule query of the full replay (well under every database's parameter limit).
 CHUNK = 500
@@ -99,6 +99,49 @@ def _problem(loan: LoanRow | None, key: _Key, held: int, owed: int) -> str:
     return f"{loan.name}: the portfolio holds {fmt_minor(held, currency)} for it, but {why}"
 
 
+@dataclass(slots=True)
+class Replayed:
+    """The loan book replayed, before the journal's sums are known (so it can run while they
+    are being made): per loan id in loan order, its currency and the principal the fast
+    replay leaves owed, or `NOT_HELD` for a loan that must hold nothing (not paid out or
+    written off); the loans only the full replay may judge; what was paid out per currency;
+    and how many loans were replayed."""
+
+    expected: dict[int, tuple[str, int]]
+    pending: list[LoanBook]
+    paid_out: dict[str, int]
+    replayed: int
+
+
+NOT_HELD = -1
+
+
+def replay_book(books: Iterable[LoanBook]) -> Replayed:
+    """Replay every loan of the book the fast way (`ledger.verify_replay`); the first half of
+    the portfolio check, which needs nothing of the journal."""
+    found = Replayed({}, [], {}, 0)
+    expected, paid_out = found.expected, found.paid_out
+    currencies: dict[str, str] = {}  # one text per currency, not one per loan
+    for book in books:
+        loan = book.loan
+        currency = currencies.setdefault(loan.currency, loan.currency)
+        if loan.disbursed:
+            paid_out[currency] = paid_out.get(currency, 0) + loan.principal_minor
+        if not loan.disbursed or loan.status == "written_off":
+            expected[loan.id] = (currency, NOT_HELD)
+            continue
+        found.replayed += 1
+        fast = None
+        if len(book.schedules) <= 1 and not book.odd:
+            fast = outstanding_principal(book.schedules[0] if book.schedules else [],
+                                         map(_DAY_AMOUNT, book.standing))
+        if fast is None:
+            found.pending.append(book)
+        else:
+            expected[loan.id] = (currency, fast)
+    return found
+
+
 class _Check:
     """The running state of `check_portfolio`."""
 
@@ -106,9 +149,7 @@ class _Check:
         self.session, self.booked = session, booked
         self.problems: list[tuple[tuple[int, int], str]] = []
         self.owed: dict[str, int] = {}
-        self.paid_out: dict[str, int] = {}
-        self.pending: list[LoanBook] = []
-        self.replayed = self.full = 0
+        self.full = 0
 
     def owes(self, loan: LoanRow, held: int, owed: int) -> None:
         self.owed[loan.currency] = self.owed.get(loan.currency, 0) + owed
@@ -116,41 +157,19 @@ class _Check:
             self.problems.append(((loan.id, 1), _problem(loan, (loan.id, loan.currency),
                                                          held, owed)))
 
-    def loan(self, book: LoanBook) -> None:
-        loan = book.loan
-        if loan.disbursed:
-            self.paid_out[loan.currency] = (self.paid_out.get(loan.currency, 0)
-                                            + loan.principal_minor)
-        held = self.booked.pop((loan.id, loan.currency), 0)
-        if not loan.disbursed or loan.status == "written_off":
-            if held:
-                self.problems.append(((loan.id, 1), _problem(loan, (loan.id, loan.currency),
-                                                             held, 0)))
-            return
-        self.replayed += 1
-        fast = None
-        if len(book.schedules) <= 1 and not book.odd:
-            fast = outstanding_principal(book.schedules[0] if book.schedules else [],
-                                         map(_DAY_AMOUNT, book.standing))
-        if fast is not None and fast == held:
-            self.owes(loan, held, fast)
-            return
-        self.booked[(loan.id, loan.currency)] = held  # kept for the full replay
-        self.pending.append(book)
-        if len(self.pending) >= CHUNK:
-            self.flush()
-
-    def flush(self) -> None:
-        self.full += len(self.pending)
-        results = _full_replay(self.session, self.pending)
-        for book in self.pending:
-            loan, result = book.loan, results[book.loan.id]
-            held = self.booked.pop((loan.id, loan.currency), 0)
-            if isinstance(result, str):
-                self.problems.append(((loan.id, 0), f"{loan.name}: {result}"))
-            else:
-                self.owes(loan, held, result)
-        self.pending = []
+    def replay(self, books: list[LoanBook]) -> None:
+        """The full replay of these loans, compared with what the portfolio holds for them."""
+        for start in range(0, len(books), CHUNK):
+            chunk = books[start:start + CHUNK]
+            self.full += len(chunk)
+            results = _full_replay(self.session, chunk)
+            for book in chunk:
+                loan, result = book.loan, results[book.loan.id]
+                held = self.booked.pop((loan.id, loan.currency), 0)
+                if isinstance(result, str):
+                    self.problems.append(((loan.id, 0), f"{loan.name}: {result}"))
+                else:
+                    self.owes(loan, held, result)
 
     def rest(self) -> None:
         """Portfolio postings for no loan, a loan not in the records, or another currency."""
@@ -162,15 +181,31 @@ class _Check:
                                   _problem(loan, key, held, 0)))
 
 
-def check_portfolio(session: Session, books: Iterable[LoanBook],
-                    booked: dict[_Key, int]) -> Portfolio:
+def check_portfolio(session: Session, replayed: Replayed, booked: dict[_Key, int],
+                    again: Callable[[list[int]], Iterable[LoanBook]]) -> Portfolio:
     """Compare `booked` (portfolio postings summed by loan id and currency; emptied here)
-    with every disbursed, not written-off loan's outstanding principal, loan by loan."""
+    with every disbursed, not written-off loan's outstanding principal (`replayed`), loan by
+    loan. A loan whose fast answer disagrees is replayed in full, its book read `again`."""
     check = _Check(session, booked)
-    for book in books:
-        check.loan(book)
-    if check.pending:
-        check.flush()
+    owed, differ, held_anyway = check.owed, [], []
+    for loan_id, (currency, expect) in replayed.expected.items():
+        held = booked.pop((loan_id, currency), 0)
+        if expect == held:
+            owed[currency] = owed.get(currency, 0) + held
+        elif expect == NOT_HELD:
+            if held:
+                held_anyway.append((loan_id, currency, held))
+        else:
+            booked[(loan_id, currency)] = held  # kept for the full replay
+            differ.append(loan_id)
+    loans = loan_rows(session, {i for i, _, _ in held_anyway})
+    for loan_id, currency, held in held_anyway:
+        check.problems.append(((loan_id, 1), _problem(loans[loan_id], (loan_id, currency),
+                                                      held, 0)))
+    books = replayed.pending
+    for start in range(0, len(differ), CHUNK):
+        books += again(differ[start:start + CHUNK])
+    check.replay(books)
     check.rest()
-    return Portfolio(tuple(p for _, p in sorted(check.problems)), check.owed, check.replayed,
-                     check.full, check.paid_out)
+    return Portfolio(tuple(p for _, p in sorted(check.problems)), owed, replayed.replayed,
+                     check.full, replayed.paid_out)
