@@ -3,11 +3,13 @@ SELECT (entries joined to postings, in seq order) and nothing computed."""
 
 from __future__ import annotations
 
+import sys
 from datetime import date
 
 from sqlalchemy.orm import Session
 
-from bench.timing import Row, median_seconds
+from bench.timing import Row, interleaved_medians
+from ledger import verify_parts
 from ledger.chain import verify_chain
 from ledger.verify import verify_ledger
 
@@ -44,12 +46,20 @@ def run(session: Session, as_of: date, runs: int) -> list[Row]:
         verify_chain(session)
         session.rollback()
 
-    base = median_seconds(lambda: plain_read(session), runs)
-    whole = median_seconds(ledger, runs)
-    hashes = median_seconds(chain, runs)
+    def one_process() -> None:
+        saved, verify_parts.PARALLEL_FROM = verify_parts.PARALLEL_FROM, sys.maxsize
+        try:
+            ledger()
+        finally:
+            verify_parts.PARALLEL_FROM = saved
+
+    base, whole, alone, hashes = interleaved_medians(
+        [lambda: plain_read(session), ledger, one_process, chain], runs)
     return [
         Row("verify", "fsf verify (every check)", whole, "plain SELECT of the journal", base,
             "≤ 2 × baseline", whole <= 2 * base),
+        Row("verify", "… the same in one process (without `ledger.verify_parts`)", alone,
+            "plain SELECT of the journal", base, "(informative)", None),
         Row("verify", "hash chain only (verify_chain)", hashes, "plain SELECT of the journal",
             base, "(informative)", None),
     ]

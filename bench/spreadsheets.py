@@ -23,11 +23,12 @@ import time
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from unittest.mock import patch
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bench.timing import Row, median_seconds
+from bench.timing import Row, interleaved_medians, median_seconds
 from ledger.actor import SYSTEM
 from ledger.db.tables import core_table
 
@@ -105,8 +106,12 @@ def _import_rows(session: Session, as_of: date, runs: int, folder: Path) -> list
         mapping, _, _ = match_headers(sheet, columns_of("repayments"), "repayments")
         parse_rows(sheet, mapping)
 
-    bare = median_seconds(lambda: _bare_read(path), runs)
-    whole = median_seconds(check, runs)
+    def serial() -> None:
+        with patch("imports.beside._apart", lambda _: None):
+            check()
+
+    bare, whole, one_by_one = interleaved_medians([lambda: _bare_read(path), check, serial],
+                                                  runs)
     reader = median_seconds(lambda: read_table(path, IMPORT_SHEET), runs)
     typed = median_seconds(cells, runs)
     base = f"python-calamine reading the same file ({rows / bare:,.0f} rows/s)"
@@ -114,6 +119,8 @@ def _import_rows(session: Session, as_of: date, runs: int, folder: Path) -> list
         Row("spreadsheets", f"import repayments: read + validate {rows:,} rows "
             f"({rows / whole:,.0f} rows/s)", whole, base, bare,
             "≥ 0.5 × baseline rows/s (time ≤ 2 × baseline)", whole <= 2 * bare),
+        Row("spreadsheets", "… the same with every lookup on the session, one after another "
+            "(without `imports.beside`)", one_by_one, base, bare, "(informative)", None),
         Row("spreadsheets", f"… of which the reader (imports.reader.read_table, "
             f"{rows / reader:,.0f} rows/s)", reader, base, bare, "(informative)", None),
         Row("spreadsheets", f"… the reader and every cell typed (imports.columns.parse_rows, "

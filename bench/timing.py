@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,6 +47,19 @@ def median_seconds(fn: Callable[[], Any], runs: int) -> float:
     """The median of `runs` timed calls (one untimed warm-up call first)."""
     fn()
     return statistics.median(timed(fn) for _ in range(max(1, runs)))
+
+
+def interleaved_medians(fns: Sequence[Callable[[], Any]], runs: int) -> list[float]:
+    """The median of `runs` timed calls of each of `fns`, taken in turns (one untimed warm-up
+    of each first): a machine whose speed drifts during the runs drifts for all of them alike,
+    so their ratios hold where back-to-back medians would not."""
+    for fn in fns:
+        fn()
+    times: list[list[float]] = [[] for _ in fns]
+    for _ in range(max(1, runs)):
+        for fn, taken in zip(fns, times, strict=True):
+            taken.append(timed(fn))
+    return [statistics.median(taken) for taken in times]
 
 
 def percentile(values: list[float], pct: float) -> float:

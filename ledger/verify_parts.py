@@ -197,26 +197,40 @@ class _Second:
         self.conn.close()
 
 
-def _in_parts(session: Session, keep: frozenset[str], first_of: frozenset[str], batch: int,
-              meanwhile: Callable[[], T]) -> tuple[JournalScan, RecordMatch, T] | None:
+def _start(session: Session, keep: frozenset[str], first_of: frozenset[str], batch: int
+           ) -> tuple[Part, _Second] | None:
+    """This process's part, and the child with its snapshot open on the other; None when the
+    journal is too small to cut, or the child or (SQLite) the write lock cannot be had."""
     bind = session.get_bind()
     assert isinstance(bind, sa.Engine)
-    with _writers_held(bind.url):
-        parts = _plan(session)  # this process's snapshot begins here
-        if parts is None:
-            return None
-        snapshot = None
-        if bind.dialect.name == "postgresql":
-            (snapshot,) = _one(session, "SELECT pg_export_snapshot()")
-            if not _SNAPSHOT_ID.match(str(snapshot)):
-                return None
-        second = _Second(bind.url, snapshot, parts[1], keep, first_of, batch)
-        if not second.ready():
-            second.stop()
-            return None
-    match = RecordMatch(session, batch, parts[0].entries)
     try:
-        mine = verify_scan.scan(session, keep, first_of, batch, match.restart, parts[0])
+        with _writers_held(bind.url):
+            parts = _plan(session)  # this process's snapshot begins here
+            if parts is None:
+                return None
+            snapshot = None
+            if bind.dialect.name == "postgresql":
+                (snapshot,) = _one(session, "SELECT pg_export_snapshot()")
+                if not _SNAPSHOT_ID.match(str(snapshot)):
+                    return None
+            second = _Second(bind.url, snapshot, parts[1], keep, first_of, batch)
+            if not second.ready():
+                second.stop()
+                return None
+            return parts[0], second
+    except sa.exc.OperationalError:  # a writer kept the lock past the busy timeout
+        return None
+
+
+def _in_parts(session: Session, keep: frozenset[str], first_of: frozenset[str], batch: int,
+              meanwhile: Callable[[], T]) -> tuple[JournalScan, RecordMatch, T] | None:
+    started = _start(session, keep, first_of, batch)
+    if started is None:
+        return None
+    part, second = started
+    match = RecordMatch(session, batch, part.entries)
+    try:
+        mine = verify_scan.scan(session, keep, first_of, batch, match.restart, part)
         match.drain()  # its rows are read before the session reads anything else
         beside = meanwhile()
         theirs = second.found()

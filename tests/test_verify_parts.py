@@ -209,3 +209,24 @@ def test_nothing_committed_as_the_child_starts_is_seen_by_one_part_only(
     assert tried == ["refused" if engine.dialect.name == "sqlite" else "committed"]
     assert report.ok, report.first_failure
     assert report.entries == before
+
+
+def test_a_writer_holding_the_lock_leaves_the_work_to_one_pass(
+        sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # SQLite only: there the parent holds writers off while the child opens its snapshot.
+    def impatient(url: str, **kwargs: Any) -> sa.Engine:
+        return make_engine(url, **{**kwargs, "busy_timeout_ms": 100})
+
+    engine = make_engine(sqlite_url)
+    with Session(engine) as s:
+        money_ledger(build_world(s, families=4))
+        _, _, before = _paying(s)
+        both = Both(s, monkeypatch)
+        monkeypatch.setattr(ledger.verify_parts, "make_engine", impatient)
+        with engine.connect() as writer:
+            writer.begin()  # BEGIN IMMEDIATE: the write lock, held through verify
+            report = both.run(1)
+            writer.rollback()
+    engine.dispose()
+    assert report.ok and report.entries == before
+    assert both.joined == 0
