@@ -84,7 +84,7 @@ def _bare_read(path: Path) -> int:
 def _import_rows(session: Session, as_of: date, runs: int, folder: Path) -> list[Row]:
     from imports import validate
     from imports.api import columns_of
-    from imports.columns import match_headers, parse_rows
+    from imports.columns import match_headers, parse_table
     from imports.reader import read_table
 
     bind = session.get_bind()
@@ -104,7 +104,7 @@ def _import_rows(session: Session, as_of: date, runs: int, folder: Path) -> list
     def cells() -> None:
         sheet = read_table(path, IMPORT_SHEET)
         mapping, _, _ = match_headers(sheet, columns_of("repayments"), "repayments")
-        parse_rows(sheet, mapping)
+        parse_table(sheet, mapping)
 
     def serial() -> None:
         with patch("imports.beside._apart", lambda _: None):
@@ -123,7 +123,7 @@ def _import_rows(session: Session, as_of: date, runs: int, folder: Path) -> list
             "(without `imports.beside`)", one_by_one, base, bare, "(informative)", None),
         Row("spreadsheets", f"… of which the reader (imports.reader.read_table, "
             f"{rows / reader:,.0f} rows/s)", reader, base, bare, "(informative)", None),
-        Row("spreadsheets", f"… the reader and every cell typed (imports.columns.parse_rows, "
+        Row("spreadsheets", f"… the reader and every cell typed (imports.columns.parse_table, "
             f"{rows / typed:,.0f} rows/s); the rest is the ledger checks", typed, base, bare,
             "(informative)", None),
     ]
