@@ -59,8 +59,15 @@ def journal_pass(session: Session, keep: frozenset[str], first_of: frozenset[str
     when the journal is large, the session's transaction is verify's own (`owned`, so a child
     can share its snapshot) and the platform can fork; `meanwhile` then runs while the child
     is still scanning."""
+    made: list[T] = []
+
+    def once() -> T:  # the parts may give way to one pass after `meanwhile` has run
+        if not made:
+            made.append(meanwhile())
+        return made[0]
+
     if owned and _can_fork(session):
-        found = _in_parts(session, keep, first_of, batch, meanwhile)
+        found = _in_parts(session, keep, first_of, batch, once)
         if found is not None:
             return found
     match = RecordMatch(session, batch)
@@ -69,7 +76,7 @@ def journal_pass(session: Session, keep: frozenset[str], first_of: frozenset[str
         match.drain()
     finally:
         match.close()
-    return scan, match, meanwhile()
+    return scan, match, once()
 
 
 def _can_fork(session: Session) -> bool:

@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+import ledger.verify
 import ledger.verify_parts
 import ledger.verify_records
 from ledger.accounts import AccountRole, account_for
@@ -230,3 +231,21 @@ def test_a_writer_holding_the_lock_leaves_the_work_to_one_pass(
     engine.dispose()
     assert report.ok and report.entries == before
     assert both.joined == 0
+
+
+def test_falling_back_does_not_replay_the_loan_book_twice(
+        both: Both, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(_: object) -> None:
+        raise RuntimeError("the child's connection went away")
+
+    calls = []
+    real = ledger.verify.replay_book
+
+    def counted(books: Any) -> Any:
+        calls.append(1)
+        return real(books)
+
+    monkeypatch.setattr(ledger.verify_records.RecordMatch, "state", broken)
+    monkeypatch.setattr(ledger.verify, "replay_book", counted)
+    assert both.run(1).ok
+    assert both.joined == 0 and calls == [1]
