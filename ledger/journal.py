@@ -11,9 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
 from ledger.chain import EntryContent, PostingContent, entry_hash
@@ -23,17 +24,21 @@ from ledger.db.tables import (
     Account,
     JournalEntry,
     core_table,
+    insert_row,
     utc_now,
 )
 from ledger.money import Money, get_currency
 
 __all__ = [
     "CHAIN_LOCK_KEY",
+    "ChainTip",
     "JournalError",
     "Line",
     "UnbalancedEntry",
+    "append_entry",
     "balance",
     "balances_by_account",
+    "chain_tip_columns",
     "check_balanced",
     "lock_chain",
     "post_entry",
@@ -138,6 +143,19 @@ def _accounts(session: Session, ids: set[int]) -> dict[int, tuple[str, str]]:
     return out
 
 
+# The chain's last (seq, hash) as a caller read it: (None, None) when the chain is empty.
+ChainTip = tuple[int | None, str | None]
+
+
+def chain_tip_columns() -> tuple[sa.ScalarSelect[Any], sa.ScalarSelect[Any]]:
+    """The chain's last seq and hash as scalar subqueries, for a caller that reads them in a
+    query of its own after `lock_chain` and hands them to `append_entry` as `tip`."""
+    je = core_table("journal_entry")
+    seq = sa.select(je.c.seq).order_by(je.c.seq.desc()).limit(1).scalar_subquery()
+    last = sa.select(je.c.hash).order_by(je.c.seq.desc()).limit(1).scalar_subquery()
+    return seq, last
+
+
 def post_entry(
     session: Session,
     *,
@@ -154,6 +172,36 @@ def post_entry(
 
     Refuses (before writing anything) unbalanced or malformed lines, unknown accounts, a line
     whose currency is not its account's, and an empty memo or author.
+    """
+    entry_id, values = append_entry(session, kind=kind, occurred_on=occurred_on, memo=memo,
+                                    by=by, lines=lines, loan_id=loan_id,
+                                    reverses_id=reverses_id, at=at)
+    # The row is stored; attach it to the session as such (no second write, no reload).
+    entry = JournalEntry(id=entry_id, **values)
+    make_transient_to_detached(entry)
+    session.add(entry)
+    return entry
+
+
+def append_entry(
+    session: Session,
+    *,
+    kind: str,
+    occurred_on: date,
+    memo: str,
+    by: str,
+    lines: Sequence[Line],
+    loan_id: int | None = None,
+    reverses_id: int | None = None,
+    at: datetime | None = None,
+    tip: ChainTip | None = None,
+) -> tuple[int, dict[str, Any]]:
+    """`post_entry` without the ORM object, for the interactive path: the new entry's id and
+    column values. Core inserts: there the ORM's unit of work costs more than the inserts.
+
+    `tip` is the chain's last (seq, hash) as read in this transaction after `lock_chain`
+    (`chain_tip_columns`), sparing a round trip; a stale one cannot fork the chain, since the
+    database refuses a second entry with the same seq.
     """
     check_balanced(lines)
     if not memo.strip():
@@ -176,10 +224,12 @@ def post_entry(
     lock_chain(session)
     session.flush()  # pending ORM writes go first, inside the lock
     je = core_table("journal_entry")
-    last = session.execute(
-        sa.select(je.c.seq, je.c.hash).order_by(je.c.seq.desc()).limit(1)
-    ).first()
-    seq, prev_hash = (1, GENESIS_HASH) if last is None else (int(last[0]) + 1, str(last[1]))
+    if tip is None:
+        row = session.execute(
+            sa.select(je.c.seq, je.c.hash).order_by(je.c.seq.desc()).limit(1)
+        ).first()
+        tip = (None, None) if row is None else (int(row[0]), str(row[1]))
+    seq, prev_hash = (1, GENESIS_HASH) if tip[0] is None else (int(tip[0]) + 1, str(tip[1]))
     reverses_seq: int | None = None
     if reverses_id is not None:
         reverses_seq = session.execute(
@@ -208,27 +258,18 @@ def post_entry(
             for line in lines
         ),
     )
-    entry = JournalEntry(
-        seq=seq,
-        kind=kind,
-        occurred_on=occurred_on,
-        memo=memo,
-        created_by=by,
-        created_at=created_at,
-        reverses_id=reverses_id,
-        loan_id=loan_id,
-        prev_hash=prev_hash,
-        hash=entry_hash(prev_hash, content),
-    )
-    session.add(entry)
-    session.flush()
-    assert entry.id is not None
+    values: dict[str, Any] = {
+        "seq": seq, "kind": kind, "occurred_on": occurred_on, "memo": memo, "created_by": by,
+        "created_at": created_at, "reverses_id": reverses_id, "loan_id": loan_id,
+        "prev_hash": prev_hash, "hash": entry_hash(prev_hash, content),
+    }
+    entry_id = insert_row(session, "journal_entry", values)
     # Postings go in as one Core executemany: no ORM object per line on the hot path.
     session.execute(
         sa.insert(core_table("posting")),
         [
             {
-                "entry_id": entry.id,
+                "entry_id": entry_id,
                 "account_id": line.account_id,
                 "currency": line.amount.currency.code,
                 "amount_minor": line.amount.minor,
@@ -238,7 +279,7 @@ def post_entry(
             for line in lines
         ],
     )
-    return entry
+    return entry_id, values
 
 
 def reverse_entry(

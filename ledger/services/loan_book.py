@@ -28,6 +28,7 @@ from ledger.services.errors import NotFound
 __all__ = [
     "BOOKED_KINDS",
     "NEW_PAYMENT_REF",
+    "booked_entries",
     "booked_parts",
     "booked_parts_by_loan",
     "compose_dues",
@@ -78,6 +79,18 @@ def _amount(minor: object, cur: Currency) -> Decimal:
     return Decimal(int(str(minor))).scaleb(-cur.digits)
 
 
+def booked_entries() -> sa.ColumnElement[bool]:
+    """Which journal entries carry repayment allocations (see `booked_parts`): repayments,
+    reallocations, and the reversals of those."""
+    je = core_table("journal_entry")
+    orig = je.alias("orig")
+    return sa.or_(
+        je.c.kind.in_(BOOKED_KINDS),
+        sa.and_(je.c.kind == "reversal",
+                sa.exists().where(orig.c.id == je.c.reverses_id, orig.c.kind.in_(BOOKED_KINDS))),
+    )
+
+
 @cache
 def _statements() -> dict[str, sa.Select[Any]]:
     """The per-loan queries, built once: building SQLAlchemy expressions costs more than
@@ -86,12 +99,7 @@ def _statements() -> dict[str, sa.Select[Any]]:
     rp, rr = core_table("repayment"), core_table("repayment_reversal")
     je, post, acct = core_table("journal_entry"), core_table("posting"), core_table("account")
     loan_id: sa.BindParameter[int] = sa.bindparam("loan_id")
-    orig = je.alias("orig")
-    booked = sa.or_(
-        je.c.kind.in_(BOOKED_KINDS),
-        sa.and_(je.c.kind == "reversal",
-                sa.exists().where(orig.c.id == je.c.reverses_id, orig.c.kind.in_(BOOKED_KINDS))),
-    )
+    booked = booked_entries()
     return {
         "schedules": sa.select(ls.c.id, ls.c.created_on, si.c.number, si.c.due_date,
                                si.c.principal_minor, si.c.interest_minor, si.c.fee_minor,

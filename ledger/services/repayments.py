@@ -9,28 +9,36 @@ reallocation entry between the income and portfolio accounts.
 from __future__ import annotations
 
 from datetime import date
-from functools import cache
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlmodel import col
 
 from ledger.accounts import AccountRole, account_for, prefetch_accounts
 from ledger.actor import Actor, Permission, SecondPersonRequired
-from ledger.allocation import COMPONENTS, Parts, Payment, PaymentRefused, payoff_amount
-from ledger.db.tables import Account, Loan, Repayment, RepaymentReversal, core_table
-from ledger.journal import Line, lock_chain, post_entry, reverse_entry
+from ledger.allocation import (
+    COMPONENTS,
+    Parts,
+    Payment,
+    PaymentRefused,
+    allocate,
+    payoff_amount,
+)
+from ledger.db.tables import Account, Repayment, RepaymentReversal, insert_row, utc_now
+from ledger.journal import Line, append_entry, lock_chain, post_entry, reverse_entry
 from ledger.money import Money, format_amount, get_currency
 from ledger.services.errors import Conflict, NotFound, ServiceError
 from ledger.services.loan_book import (
     NEW_PAYMENT_REF,
     booked_parts,
+    compose_dues,
     get_loan,
     last_reschedule_on,
     load_state,
 )
 from ledger.services.loans import log_event
+from ledger.services.payment_reads import PaymentFacts, ReplayReads, payment_facts, replay_reads
 from ledger.services.unit import transactional, use_case
 
 __all__ = [
@@ -55,7 +63,18 @@ def _account_id(account: Account) -> int:
     return account.id
 
 
-def allocation_lines(session: Session, loan: Loan, change: Parts) -> list[Line]:
+class _Booked(Protocol):
+    """A loan as `allocation_lines` needs it (a `Loan` row or a `LoanRow`)."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def fund_id(self) -> int: ...
+    @property
+    def currency(self) -> str: ...
+
+
+def allocation_lines(session: Session, loan: _Booked, change: Parts) -> list[Line]:
     """Credit lines that book `change` (what the replay now allocates beyond what is booked)
     to the portfolio and income accounts; a negative part becomes a debit."""
     assert loan.id is not None
@@ -69,39 +88,40 @@ def allocation_lines(session: Session, loan: Loan, change: Parts) -> list[Line]:
     return lines
 
 
-@cache
-def _facts_query() -> sa.Select[Any]:
-    """One row, one round trip: the loan's last reschedule date (as `last_reschedule_on`),
-    whether `ref` is taken, and its family's names (the memo takes the Latin one if set)."""
-    ls, rp, fam = core_table("loan_schedule"), core_table("repayment"), core_table("family")
-    loan_id: sa.BindParameter[int] = sa.bindparam("loan_id")
-    family_id: sa.BindParameter[int] = sa.bindparam("family_id")
-    return sa.select(
-        sa.select(sa.func.max(ls.c.created_on))
-        .where(ls.c.loan_id == loan_id, ls.c.version > 1).scalar_subquery(),
-        sa.exists().where(rp.c.ref == sa.bindparam("ref")),
-        sa.select(fam.c.id).where(fam.c.id == family_id).scalar_subquery(),
-        sa.select(fam.c.head_name_latin).where(fam.c.id == family_id).scalar_subquery(),
-        sa.select(fam.c.head_name).where(fam.c.id == family_id).scalar_subquery(),
-    )
-
-
-def _check_date(session: Session, loan: Loan, on: date, today: date,
-                ref: str | None) -> tuple[bool, str]:
-    """Refuse a payment date the loan cannot take; return whether `ref` is already used and
-    who pays (the memo's name), read in the same query as the reschedule date."""
-    assert loan.disbursed_on is not None and loan.id is not None
+def _checked(session: Session, loan_id: int, amount: Money, on: date, today: date,
+             ref: str | None) -> tuple[PaymentFacts, ReplayReads]:
+    """The loan and its replay inputs, once the payment passed every check that needs no
+    replay (in the order an officer should hear them)."""
+    facts = payment_facts(session, loan_id, ref)
+    if facts is None:
+        raise NotFound(f"loan id {loan_id} is not in this ledger", field="loan")
+    loan = facts.loan
+    if loan.status == "written_off":
+        raise ServiceError(f"loan {loan.ref} was written off; record a recovery instead",
+                           field="loan")
+    if loan.status != "active":
+        raise ServiceError(f"loan {loan.ref} is {loan.status}; payments go only to active "
+                           "loans", field="loan")
+    cur = get_currency(loan.currency)
+    if amount.currency != cur:
+        raise ServiceError(f"loan {loan.ref} is in {cur.code}, not {amount.currency.code}",
+                           field="amount")
+    if amount.amount <= 0:
+        raise ServiceError("a repayment must be more than zero", field="amount")
+    assert loan.disbursed_on is not None
     if on < loan.disbursed_on:
         raise ServiceError(f"{on} is before the loan was disbursed on {loan.disbursed_on}",
                            field="paid_on")
     if on > today:
         raise ServiceError(f"{on} is in the future", field="paid_on")
-    rescheduled, taken, family_id, latin, name = session.execute(
-        _facts_query(), {"loan_id": loan.id, "family_id": loan.family_id, "ref": ref}).one()
+    reads = replay_reads(session, loan_id, loan.currency)
+    rescheduled = reads.rescheduled_on
     if rescheduled is not None and on <= rescheduled:
         raise ServiceError(f"the loan was rescheduled on {rescheduled}; a payment dated "
                            f"{on} cannot change the old schedule", field="paid_on")
-    return ref is not None and bool(taken), (latin or name) if family_id is not None else "?"
+    if facts.ref_taken:
+        raise Conflict(f"a repayment with ref {ref!r} is already in the ledger", field="ref")
+    return facts, reads
 
 
 @transactional
@@ -121,54 +141,46 @@ def record_repayment(
     nothing is left. A payment above the payoff amount is refused with that amount."""
     actor.require(Permission.RECORD_REPAYMENTS)
     lock_chain(session)  # concurrent payments on one ledger allocate one after the other
-    loan = get_loan(session, loan_id, lock=True)
-    if loan.status == "written_off":
-        raise ServiceError(f"loan {loan.ref} was written off; record a recovery instead",
-                           field="loan")
-    if loan.status != "active":
-        raise ServiceError(f"loan {loan.ref} is {loan.status}; payments go only to active "
-                           "loans", field="loan")
+    facts, reads = _checked(session, loan_id, amount, paid_on, today, ref)
+    loan = facts.loan
     cur = get_currency(loan.currency)
-    if amount.currency != cur:
-        raise ServiceError(f"loan {loan.ref} is in {cur.code}, not {amount.currency.code}",
-                           field="amount")
-    if amount.amount <= 0:
-        raise ServiceError("a repayment must be more than zero", field="amount")
-    taken, who = _check_date(session, loan, paid_on, today, ref)
-    if taken:
-        raise Conflict(f"a repayment with ref {ref!r} is already in the ledger", field="ref")
-    state = load_state(session, loan)
+    state = allocate(compose_dues(reads.versions, reads.payments), reads.payments,
+                     strict=False)
     try:
         after = state.with_payment(Payment(NEW_PAYMENT_REF, paid_on, amount.amount))
     except PaymentRefused as exc:
         raise ServiceError(
             f"{amount} is more than the payoff amount of {format_amount(exc.payoff, cur)} "
             f"on {paid_on}", field="amount") from exc
-    assert loan.id is not None
-    change = after.paid - booked_parts(session, loan.id)
+    change = after.paid - reads.booked
     role = AccountRole.CASH if cash_box_id is None else AccountRole.CASH_BOX
     # Every account this entry needs in one query; `account_for` then finds them cached.
     prefetch_accounts(session, [role, *(_INCOME[c] for c in COMPONENTS if change.get(c))],
                       fund_id=loan.fund_id, cash_box_id=cash_box_id)
-    cash = account_for(session, role, fund_id=loan.fund_id, cash_box_id=cash_box_id)
-    cash_id = _account_id(cash)
+    cash_id = _account_id(account_for(session, role, fund_id=loan.fund_id,
+                                      cash_box_id=cash_box_id))
     with use_case(session):
-        entry = post_entry(
+        entry_id, _ = append_entry(
             session, kind="repayment", occurred_on=paid_on, by=actor.name, loan_id=loan.id,
-            memo=f"Repayment on loan {loan.ref} from {who}" + (
+            memo=f"Repayment on loan {loan.ref} from {loan.who}" + (
                 f": {note}" if note else ""),
             lines=[Line(cash_id, amount, loan_id=loan.id),
-                   *allocation_lines(session, loan, change)])
-        assert entry.id is not None
-        row = Repayment(ref=ref, loan_id=loan.id, paid_on=paid_on, amount_minor=amount.minor,
-                        currency=cur.code, cash_account_id=cash_id, received_by=actor.name,
-                        note=note, entry_id=entry.id)
+                   *allocation_lines(session, loan, change)],
+            tip=facts.tip)
+        values: dict[str, Any] = {
+            "ref": ref, "loan_id": loan.id, "paid_on": paid_on, "amount_minor": amount.minor,
+            "currency": cur.code, "cash_account_id": cash_id, "received_by": actor.name,
+            "note": note, "entry_id": entry_id, "created_at": utc_now()}
+        # A Core insert and the row attached as stored, as `post_entry` does its entry.
+        row = Repayment(id=insert_row(session, "repayment", values), **values)
+        make_transient_to_detached(row)
         session.add(row)
         if after.outstanding.total == 0:
-            loan.closed_on = after.closed_on or paid_on
-            log_event(session, loan, event="closed", on=loan.closed_on, by=actor.name,
+            closing = get_loan(session, loan.id)  # already locked by `payment_facts`
+            closing.closed_on = after.closed_on or paid_on
+            log_event(session, closing, event="closed", on=closing.closed_on, by=actor.name,
                       status="closed", note="fully repaid")
-        session.flush()
+            session.flush()
     return row
 
 

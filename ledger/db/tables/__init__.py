@@ -3,7 +3,10 @@
 Importing defines classes only; no engine or connection is made.
 """
 
+from typing import Any
+
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 from sqlmodel import SQLModel
 
 from ledger.db.tables.base import MINOR, NAMING_CONVENTION, DecimalText, UTCDateTime, utc_now
@@ -47,6 +50,14 @@ from ledger.db.tables.users import APPROVAL_KINDS, PendingApproval, User, UserEv
 def core_table(name: str) -> sa.Table:
     """The Core `Table` of a ledger table by name, for typed SQL expressions and bulk inserts."""
     return SQLModel.metadata.tables[name]
+
+
+def insert_row(session: Session, name: str, values: dict[str, Any]) -> int:
+    """Insert one row with Core on the session's connection and return its new id: the
+    interactive path's inserts, without the ORM's unit of work."""
+    key = session.connection().execute(sa.insert(core_table(name)), values).inserted_primary_key
+    assert key is not None
+    return int(key[0])
 
 
 # Tables the database itself refuses to UPDATE or DELETE (triggers made by the migrations).
@@ -126,5 +137,6 @@ __all__ = [
     "UserEvent",
     "Village",
     "core_table",
+    "insert_row",
     "utc_now",
 ]
