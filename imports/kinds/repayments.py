@@ -4,7 +4,6 @@ allocates them in date order exactly as if they had been entered one by one."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from datetime import date
 from typing import Any
 
 from imports.beside import Beside
@@ -23,8 +22,7 @@ from ledger.services.import_checks import (
     principal_room,
     repayments_by_ref,
     room_left,
-    scheduled_principal,
-    standing_paid,
+    standing_paid_by_ref,
 )
 from ledger.services.loan_book import last_reschedules
 
@@ -244,33 +242,32 @@ def check_table(table: ParsedTable, ctx: Context, present: set[str]) -> Checked:
                                 table.column("amount"))
     session, today = ctx.session, ctx.today
     # The lookups that wait on nothing else run beside the rest (`imports.beside`).
+    # The lookups run at once, two beside the session's (`imports.beside`): each needs only
+    # the file's refs.
     with Beside(session) as side:
         stored = side.submit(repayments_by_ref, [r for r in refs if r])
         # As `check`: a blank ref (text of spaces, from a sheet made in code) is never looked up.
-        loans = loans_by_ref(session, [r for r in dict.fromkeys(loan_refs) if r])
+        named = [r for r in dict.fromkeys(loan_refs) if r]
+        standing = side.submit(standing_paid_by_ref, named)
+        loans = loans_by_ref(session, named)
         # How many rows each (loan, date, amount) has; amounts are few objects (see `cells`).
         seen = Counter(zip(loan_refs, paid, map(id, amounts), strict=True))
         amount_of = dict(zip(map(id, amounts), amounts, strict=True))
         totals: dict[int, int] = {}
-        first_day: dict[int, date] = {}
         for (loan_ref, paid_on, key), count in seen.items():
             loan = loans.get(loan_ref)
             amount = amount_of[key]
             if (loan is None or loan[1] != "active" or amount.currency.code != loan[2]
                     or not amount.amount > 0 or paid_on > today
-                    or (loan[3] is not None and paid_on < loan[3])):
+                    or (loan[3] is not None and paid_on < loan[3])
+                    # on or before the loan's last reschedule: `check` names the payment
+                    or (loan[5] is not None and paid_on <= loan[5])):
                 return check(table.rows(), ctx, present)
             totals[loan[0]] = totals.get(loan[0], 0) + amount.minor * count
-            first_day[loan[0]] = min(first_day.get(loan[0], paid_on), paid_on)
-        if any(first_day[loan_id] <= on
-               for loan_id, on in last_reschedules(session, list(totals)).items()):
-            return check(table.rows(), ctx, present)  # it names the payments dated too early
-        ids = sorted(totals)
-        standing = side.submit(standing_paid, ids)
-        scheduled = scheduled_principal(session, ids)
         if stored():  # some already stored
             return check(table.rows(), ctx, present)
-        room = room_left(scheduled, standing())
+        room = room_left({loan[0]: (loan[4], loan[6]) for loan in loans.values()
+                          if loan[0] in totals}, standing())
     numbers = table.numbers
     checked = Checked(dict(zip(numbers, refs, strict=True)), dict.fromkeys(numbers, "new"))
     replayed = set(_to_replay(session, totals, room))

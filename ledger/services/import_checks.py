@@ -22,10 +22,14 @@ from sqlalchemy.orm import Session
 from ledger.db.tables import core_table
 from ledger.services.driver import day, driver_rows
 
-__all__ = ["loans_by_ref", "principal_room", "repayments_by_ref", "room_left",
-           "scheduled_principal", "standing_paid"]
+__all__ = ["LoanFacts", "loans_by_ref", "principal_room", "repayments_by_ref", "room_left",
+           "scheduled_principal", "standing_paid", "standing_paid_by_ref"]
 
 _BATCH = 900  # ids per IN list in the reference query, below every database's limit
+# The principal of loan `l`'s first schedule.
+_FIRST_PRINCIPAL = ("(SELECT SUM(si.principal_minor) FROM schedule_installment si "
+                    "JOIN loan_schedule ls ON si.schedule_id = ls.id "
+                    "WHERE ls.loan_id = l.id AND ls.version = 1)")
 
 
 def repayments_by_ref(session: Session, refs: Iterable[str]
@@ -38,14 +42,26 @@ def repayments_by_ref(session: Session, refs: Iterable[str]
                 "WHERE ref {values}", list(set(refs)))}
 
 
-def loans_by_ref(session: Session, refs: Iterable[str]
-                 ) -> dict[str, tuple[int, str, str, date | None]]:
-    """The loans whose ref is one of `refs`: ref → (id, status, currency, disbursed on)."""
+# A loan as a repayment import checks it: id, status, currency, disbursed on, its last
+# schedule version, the date of its last reschedule (None: never), and the principal of its
+# first schedule in minor units (None: no schedule).
+LoanFacts = tuple[int, str, str, date | None, Any, date | None, Any]
+
+
+def loans_by_ref(session: Session, refs: Iterable[str]) -> dict[str, LoanFacts]:
+    """The loans whose ref is one of `refs`, each with its schedule facts (`LoanFacts`): one
+    query gives a repayment import its loans, their reschedules and half their principal
+    room (`room_left`)."""
     return {str(ref): (int(loan_id), str(status), str(currency),
-                       None if disbursed_on is None else day(disbursed_on))
-            for ref, loan_id, status, currency, disbursed_on in driver_rows(
-                session, "SELECT ref, id, status, currency, disbursed_on FROM loan "
-                "WHERE ref {values}", list(set(refs)))}
+                       None if disbursed_on is None else day(disbursed_on), version,
+                       None if moved_on is None else day(moved_on), principal)
+            for ref, loan_id, status, currency, disbursed_on, version, moved_on, principal
+            in driver_rows(session, (
+                "SELECT l.ref, l.id, l.status, l.currency, l.disbursed_on, "
+                "(SELECT MAX(ls.version) FROM loan_schedule ls WHERE ls.loan_id = l.id), "
+                "(SELECT MAX(ls.created_on) FROM loan_schedule ls "
+                "WHERE ls.loan_id = l.id AND ls.version > 1), "
+                f"{_FIRST_PRINCIPAL} FROM loan l WHERE l.ref {{values}}"), list(set(refs)))}
 
 
 def principal_room(session: Session, loan_ids: Iterable[int]) -> dict[int, int]:
@@ -85,14 +101,24 @@ def _principal_room(session: Session, ids: list[int]) -> dict[int, int]:
 def standing_paid(session: Session, ids: list[int]) -> dict[int, tuple[int, int]]:
     """Per loan with standing repayments above zero: their sum in the loan's currency and
     how many are in another, in one pass over the repayments (half of `principal_room`)."""
+    return _standing(session, "id", ids)
+
+
+def standing_paid_by_ref(session: Session, refs: list[str]) -> dict[int, tuple[int, int]]:
+    """`standing_paid` of the loans named by ref (by loan id): it can start before the
+    loans are looked up."""
+    return _standing(session, "ref", refs)
+
+
+def _standing(session: Session, key: str, values: list[Any]) -> dict[int, tuple[int, int]]:
     return {int(loan_id): (int(same or 0), int(foreign or 0))
             for loan_id, same, foreign in driver_rows(session, (
                 "SELECT l.id, SUM(CASE WHEN rp.currency = l.currency THEN rp.amount_minor END), "
                 "SUM(CASE WHEN rp.currency != l.currency THEN 1 ELSE 0 END) FROM loan l "
                 "JOIN repayment rp ON rp.loan_id = l.id "
-                "WHERE l.id {values} AND rp.amount_minor > 0 AND NOT EXISTS "
+                f"WHERE l.{key} {{values}} AND rp.amount_minor > 0 AND NOT EXISTS "
                 "(SELECT 1 FROM repayment_reversal rr WHERE rr.repayment_id = rp.id) "
-                "GROUP BY l.id"), ids)}
+                "GROUP BY l.id"), values)}
 
 
 def scheduled_principal(session: Session, ids: list[int]) -> dict[int, tuple[Any, Any]]:
@@ -100,9 +126,7 @@ def scheduled_principal(session: Session, ids: list[int]) -> dict[int, tuple[Any
     other half of `principal_room`)."""
     return {int(loan_id): (version, principal) for loan_id, version, principal in driver_rows(
         session, ("SELECT l.id, (SELECT MAX(ls.version) FROM loan_schedule ls "
-                  "WHERE ls.loan_id = l.id), (SELECT SUM(si.principal_minor) "
-                  "FROM schedule_installment si JOIN loan_schedule ls ON si.schedule_id = ls.id "
-                  "WHERE ls.loan_id = l.id AND ls.version = 1) "
+                  f"WHERE ls.loan_id = l.id), {_FIRST_PRINCIPAL} "
                   "FROM loan l WHERE l.id {values}"), ids)}
 
 
