@@ -1,9 +1,10 @@
 """Posting to the double-entry journal: balanced entries, reversals, balances from SQL.
 
-Every money event goes through `post_entry`, which checks balance in one place
-(`check_balanced`), serialises appends to the hash chain (SQLite: the connection began with
-`BEGIN IMMEDIATE`; PostgreSQL: a transaction-scoped advisory lock), and flushes without
-committing: the calling service commits once per use case.
+Every money event goes through `append_entry` (or `post_entry`, which also hands back the
+entry as an ORM object). It checks balance in one place (`check_balanced`), serialises appends
+to the hash chain (SQLite: the connection began with `BEGIN IMMEDIATE`; PostgreSQL: a
+transaction-scoped advisory lock), and writes without committing: the calling service commits
+once per use case.
 """
 
 from __future__ import annotations

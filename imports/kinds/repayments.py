@@ -241,7 +241,6 @@ def check_table(table: ParsedTable, ctx: Context, present: set[str]) -> Checked:
     loan_refs, paid, amounts = (table.column("loan_ref"), table.column("paid_on"),
                                 table.column("amount"))
     session, today = ctx.session, ctx.today
-    # The lookups that wait on nothing else run beside the rest (`imports.beside`).
     # The lookups run at once, two beside the session's (`imports.beside`): each needs only
     # the file's refs.
     with Beside(session) as side:
