@@ -4,6 +4,7 @@ the replayed state — the single place services and reports turn rows into `Loa
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from functools import cache
@@ -29,6 +30,7 @@ __all__ = [
     "BOOKED_KINDS",
     "NEW_PAYMENT_REF",
     "booked_entries",
+    "booked_from_sums",
     "booked_parts",
     "booked_parts_by_loan",
     "compose_dues",
@@ -40,6 +42,7 @@ __all__ = [
     "load_payments",
     "load_state",
     "loan_terms",
+    "minor_amount",
     "schedule_versions",
     "standing_payments",
 ]
@@ -74,8 +77,9 @@ def loan_terms(loan: Loan, *, disbursed_on: date | None = None) -> LoanTerms:
     )
 
 
-def _amount(minor: object, cur: Currency) -> Decimal:
-    # Hot path (every replay): exact scaling of an integer, no Money object needed.
+def minor_amount(minor: object, cur: Currency) -> Decimal:
+    """An amount in minor units as an exact Decimal of `cur` (the hot path of every replay:
+    no Money object needed)."""
     return Decimal(int(str(minor))).scaleb(-cur.digits)
 
 
@@ -132,8 +136,8 @@ def _schedules(session: Session, loan: Loan) -> list[tuple[date, list[Due]]]:
     out: dict[int, tuple[date, list[Due]]] = {}
     for sid, created, number, due, p, i, f, pen in rows:
         out.setdefault(int(sid), (created, []))[1].append(
-            Due(int(number), due, _amount(p, cur), _amount(i, cur), _amount(f, cur),
-                _amount(pen, cur)))
+            Due(int(number), due, minor_amount(p, cur), minor_amount(i, cur),
+                minor_amount(f, cur), minor_amount(pen, cur)))
     return list(out.values())
 
 
@@ -147,7 +151,7 @@ def last_reschedule_on(session: Session, loan_id: int) -> date | None:
 def load_payments(session: Session, loan_id: int, *, currency: Currency) -> tuple[Payment, ...]:
     """The loan's repayments that stand (not reversed), as replay payments keyed by id."""
     rows = session.execute(_statements()["payments"], {"loan_id": loan_id}).all()
-    return tuple(Payment(int(i), d, _amount(a, currency)) for i, d, a in rows)
+    return tuple(Payment(int(i), d, minor_amount(a, currency)) for i, d, a in rows)
 
 
 def _settled(state: LoanState, on: date) -> list[Due]:
@@ -215,8 +219,8 @@ def schedule_versions(session: Session, loan_ids: list[int] | None = None
     for lid, sid, created, currency, number, due, p, i, f, pen in session.execute(query):
         cur = get_currency(str(currency))
         grouped.setdefault(int(lid), {}).setdefault(int(sid), (created, []))[1].append(
-            Due(int(number), due, _amount(p, cur), _amount(i, cur), _amount(f, cur),
-                _amount(pen, cur)))
+            Due(int(number), due, minor_amount(p, cur), minor_amount(i, cur),
+                minor_amount(f, cur), minor_amount(pen, cur)))
     return {lid: list(v.values()) for lid, v in grouped.items()}
 
 
@@ -232,10 +236,15 @@ def load_state(session: Session, loan: Loan, *, as_of: date | None = None,
 def booked_parts(session: Session, loan_id: int) -> Parts:
     """What the journal has booked as repaid on this loan, by component: the credits of
     repayment and reallocation entries and of the reversals of those entries."""
-    rows = session.execute(_statements()["booked"], {"loan_id": loan_id}).all()
+    return booked_from_sums(session.execute(_statements()["booked"], {"loan_id": loan_id}))
+
+
+def booked_from_sums(rows: Iterable[Any]) -> Parts:
+    """`booked_parts` from the journal's sums, rows of (component, currency, sum of the
+    postings in minor units): credits are negative postings."""
     parts = {c: Decimal(0) for c in ("penalty", "fee", "interest", "principal")}
     for component, currency, total in rows:
-        parts[str(component)] = -_amount(total, get_currency(str(currency)))
+        parts[str(component)] = -minor_amount(total, get_currency(str(currency)))
     return Parts(parts["penalty"], parts["fee"], parts["interest"], parts["principal"])
 
 
@@ -246,7 +255,7 @@ def booked_parts_by_loan(session: Session, loan_ids: list[int]) -> dict[int, Par
         chunk = loan_ids[start:start + 900]
         for loan_id, component, currency, total in session.execute(
                 _statements()["booked_by_loan"], {"loan_ids": chunk}):
-            sums.setdefault(int(loan_id), {})[str(component)] = -_amount(
+            sums.setdefault(int(loan_id), {})[str(component)] = -minor_amount(
                 total, get_currency(str(currency)))
     zero = Decimal(0)
     return {i: Parts(*(sums.get(i, {}).get(c, zero)

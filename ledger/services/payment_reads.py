@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -21,9 +20,9 @@ from sqlalchemy.orm import Session
 from ledger.allocation import Due, Parts, Payment
 from ledger.db.tables import core_table
 from ledger.journal import ChainTip, chain_tip_columns
-from ledger.money import Currency, get_currency
+from ledger.money import get_currency
 from ledger.services.bulk_replay import LoanRow
-from ledger.services.loan_book import booked_entries
+from ledger.services.loan_book import booked_entries, booked_from_sums, minor_amount
 
 __all__ = ["PaymentFacts", "ReplayReads", "payment_facts", "replay_reads"]
 
@@ -116,26 +115,20 @@ def _replay() -> sa.CompoundSelect[Any]:
     return union.order_by(*(union.selected_columns[k] for k in ("tag", "s1", "s2", "s3")))
 
 
-def _amount(minor: Any, cur: Currency) -> Decimal:
-    return Decimal(int(minor)).scaleb(-cur.digits)
-
-
 def replay_reads(session: Session, loan_id: int, currency: str) -> ReplayReads:
     """Everything replaying one more payment on the loan needs, in one query."""
     cur = get_currency(currency)
     versions: dict[int, tuple[date, list[Due]]] = {}
     payments: list[Payment] = []
-    parts = dict.fromkeys(("penalty", "fee", "interest", "principal"), Decimal(0))
+    sums: list[tuple[Any, Any, Any]] = []
     for tag, _, paid_on, number, sid, created, due, a, b, c, d, component, code in (
             session.execute(_replay(), {"loan_id": loan_id})):
         if tag == 0:
-            payments.append(Payment(int(number), paid_on, _amount(a, cur)))
+            payments.append(Payment(int(number), paid_on, minor_amount(a, cur)))
         elif tag == 1:
             versions.setdefault(int(sid), (created, []))[1].append(
-                Due(int(number), due, _amount(a, cur), _amount(b, cur), _amount(c, cur),
-                    _amount(d, cur)))
+                Due(int(number), due, minor_amount(a, cur), minor_amount(b, cur),
+                    minor_amount(c, cur), minor_amount(d, cur)))
         else:
-            parts[str(component)] = -_amount(a, get_currency(str(code)))
-    return ReplayReads(list(versions.values()), tuple(payments),
-                       Parts(parts["penalty"], parts["fee"], parts["interest"],
-                             parts["principal"]))
+            sums.append((component, code, a))
+    return ReplayReads(list(versions.values()), tuple(payments), booked_from_sums(sums))
