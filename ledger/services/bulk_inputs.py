@@ -21,8 +21,8 @@ from ledger.allocation_minor import MinorDue
 from ledger.services.driver import driver_rows
 from ledger.services.loan_book import BOOKED_KINDS
 
-__all__ = ["LoanFacts", "StandingTotals", "booked_minor", "loan_facts", "minor_payments",
-           "minor_schedules", "standing_totals"]
+__all__ = ["STANDING_TOTALS_SQL", "LoanFacts", "StandingTotals", "booked_minor", "loan_facts",
+           "minor_payments", "minor_schedules", "standing_totals"]
 
 _FIRST = itemgetter(0)
 # The standing (not reversed) repayments of a batch of loans.
@@ -87,6 +87,10 @@ def minor_payments(session: Session, ids: Sequence[int]
 # Per loan with standing payments: their sum, smallest and largest amount in minor units, the
 # last date paid, and the smallest and largest currency code.
 StandingTotals = tuple[int, int, int, date, str, str]
+# Read from the repayment index alone (migration 0009): no row of the table is visited.
+STANDING_TOTALS_SQL = ("SELECT rp.loan_id, SUM(rp.amount_minor), MIN(rp.amount_minor), "
+                       "MAX(rp.amount_minor), MAX(rp.paid_on), MIN(rp.currency), "
+                       f"MAX(rp.currency) {_STANDING}GROUP BY rp.loan_id")
 
 
 def standing_totals(session: Session, ids: Sequence[int]) -> dict[int, StandingTotals]:
@@ -94,10 +98,8 @@ def standing_totals(session: Session, ids: Sequence[int]) -> dict[int, StandingT
     are all plain fills, all its replay needs of them (`MinorReplay.fill_all`)."""
     days = _Dates()
     out: dict[int, StandingTotals] = {}
-    for loan_id, total, low, high, last, first_cur, last_cur in driver_rows(session, (
-            "SELECT rp.loan_id, SUM(rp.amount_minor), MIN(rp.amount_minor), "
-            "MAX(rp.amount_minor), MAX(rp.paid_on), MIN(rp.currency), MAX(rp.currency) "
-            f"{_STANDING}GROUP BY rp.loan_id"), ids):
+    for loan_id, total, low, high, last, first_cur, last_cur in driver_rows(
+            session, STANDING_TOTALS_SQL, ids):
         out[int(loan_id)] = (int(total), int(low), int(high), days[last], str(first_cur),
                              str(last_cur))
     return out

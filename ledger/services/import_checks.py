@@ -23,7 +23,7 @@ from ledger.db.tables import core_table
 from ledger.services.driver import day, driver_rows
 
 __all__ = ["LoanFacts", "loans_by_ref", "principal_room", "repayments_by_ref", "room_left",
-           "scheduled_principal", "standing_paid", "standing_paid_by_ref"]
+           "scheduled_principal", "standing_paid", "standing_paid_by_ref", "standing_paid_sql"]
 
 _BATCH = 900  # ids per IN list in the reference query, below every database's limit
 # The principal of loan `l`'s first schedule.
@@ -110,15 +110,20 @@ def standing_paid_by_ref(session: Session, refs: list[str]) -> dict[int, tuple[i
     return _standing(session, "ref", refs)
 
 
+def standing_paid_sql(key: str) -> str:
+    """The query of `standing_paid` (key "id") and `standing_paid_by_ref` (key "ref"); its
+    repayments are read from their index alone (migration 0009)."""
+    return ("SELECT l.id, SUM(CASE WHEN rp.currency = l.currency THEN rp.amount_minor END), "
+            "SUM(CASE WHEN rp.currency != l.currency THEN 1 ELSE 0 END) FROM loan l "
+            "JOIN repayment rp ON rp.loan_id = l.id "
+            f"WHERE l.{key} {{values}} AND rp.amount_minor > 0 AND NOT EXISTS "
+            "(SELECT 1 FROM repayment_reversal rr WHERE rr.repayment_id = rp.id) "
+            "GROUP BY l.id")
+
+
 def _standing(session: Session, key: str, values: list[Any]) -> dict[int, tuple[int, int]]:
     return {int(loan_id): (int(same or 0), int(foreign or 0))
-            for loan_id, same, foreign in driver_rows(session, (
-                "SELECT l.id, SUM(CASE WHEN rp.currency = l.currency THEN rp.amount_minor END), "
-                "SUM(CASE WHEN rp.currency != l.currency THEN 1 ELSE 0 END) FROM loan l "
-                "JOIN repayment rp ON rp.loan_id = l.id "
-                f"WHERE l.{key} {{values}} AND rp.amount_minor > 0 AND NOT EXISTS "
-                "(SELECT 1 FROM repayment_reversal rr WHERE rr.repayment_id = rp.id) "
-                "GROUP BY l.id"), values)}
+            for loan_id, same, foreign in driver_rows(session, standing_paid_sql(key), values)}
 
 
 def scheduled_principal(session: Session, ids: list[int]) -> dict[int, tuple[Any, Any]]:

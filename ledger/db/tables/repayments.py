@@ -16,8 +16,11 @@ class Repayment(SQLModel, table=True):
     __tablename__ = "repayment"
     __table_args__ = (
         # Covering index: outstanding-per-loan sums read only the index (PERFORMANCE-NOTES.md);
-        # a plain (loan_id) index is slower than none on a date-ordered table.
-        sa.Index("ix_repayment_loan_paid_amount", "loan_id", "paid_on", "amount_minor"),
+        # a plain (loan_id) index is slower than none on a date-ordered table. The currency
+        # (migration 0009) lets the standing totals, which check it, read only the index too;
+        # PostgreSQL also needs the id, to leave out reversed payments (SQLite's has its rowid).
+        sa.Index("ix_repayment_loan_paid_amount_currency", "loan_id", "paid_on", "amount_minor",
+                 "currency", postgresql_include=["id"]),
     )
 
     id: int | None = Field(default=None, primary_key=True)
