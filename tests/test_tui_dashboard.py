@@ -6,8 +6,10 @@ renegotiated one, one paid on time and one waiting for approval."""
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterator
 from datetime import date
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -159,3 +161,30 @@ async def test_the_dashboard_shows_what_the_reports_print(
     assert "1 waiting for approval" in shown and "L-WAIT awaiting approval" in shown
     assert "L-LATE:" in shown and "L-RENEG: renegotiated, counted in PAR" in shown
     assert "L-GOOD" not in shown and "Nothing needs attention" not in shown
+
+
+@sync
+async def test_the_portfolio_figures_are_read_beside_the_other_parts(
+        book: tuple[sa.Engine, dict[str, int]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The heaviest part runs on a session and thread of its own, so on a large ledger it
+    overlaps the others; the figures shown are the same."""
+    engine, _ = book
+    seen: dict[str, tuple[int, str]] = {}
+
+    def spy(name: str, real: Any) -> Any:
+        def call(session: Session, *args: Any) -> Any:
+            seen[name] = (id(session), threading.current_thread().name)
+            return real(session, *args)
+        return call
+
+    monkeypatch.setattr(data, "portfolio_figures", spy("quality", data.portfolio_figures))
+    monkeypatch.setattr(data, "fund_cash", spy("cash", data.fund_cash))
+    monkeypatch.setattr(data, "at_risk", spy("at_risk", data.at_risk))
+    app = app_on(engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        shown = screen_text(app)
+    assert "computing…" not in shown and "PAR30" in shown
+    assert seen["cash"] == seen["at_risk"]  # the other parts share the worker's session
+    assert seen["quality"][0] != seen["cash"][0]
+    assert seen["quality"][1] != seen["cash"][1]
