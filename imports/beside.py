@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from ledger.db.engine import read_only
+from ledger.db.engine import read_only, seen_by_every_connection
 from ledger.services.unit import in_use_case
 
 __all__ = ["Beside"]
@@ -33,9 +33,7 @@ def _apart(session: Session) -> sa.Engine | None:
     bind = session.get_bind()
     if not isinstance(bind, sa.Engine) or in_use_case(session):
         return None
-    if bind.dialect.name == "sqlite" and bind.url.database in (None, "", ":memory:"):
-        return None  # each connection would be a database of its own
-    return bind
+    return bind if seen_by_every_connection(bind) else None
 
 
 class Beside:

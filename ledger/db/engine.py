@@ -27,6 +27,7 @@ __all__ = [
     "make_engine",
     "read_only",
     "resolve_url",
+    "seen_by_every_connection",
 ]
 
 APP_NAME = "fsf-ledger"
@@ -119,6 +120,13 @@ def make_engine(url: str, *, busy_timeout_ms: int = BUSY_TIMEOUT_MS, **kwargs: A
         connect_args.setdefault("prepare_threshold", 0)
         kwargs["connect_args"] = connect_args
     return sa.create_engine(parsed, **kwargs)
+
+
+def seen_by_every_connection(engine: sa.Engine) -> bool:
+    """Whether a second connection of `engine` reads the same database: not so for in-memory
+    SQLite, where each connection is a database of its own. Work split over connections (the
+    dashboard's parts, an import's lookups) checks this first."""
+    return not (is_sqlite(engine) and engine.url.database in (None, "", ":memory:"))
 
 
 def read_only(engine: sa.Engine) -> sa.Engine:

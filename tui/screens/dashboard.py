@@ -29,6 +29,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
+from ledger.db.engine import seen_by_every_connection
 from tui.screens.base import LedgerScreen
 from tui.widgets.bar_chart import PairedBars
 
@@ -137,7 +138,7 @@ class DashboardScreen(LedgerScreen):
                 return
             self._loading = True
             self.post_message(self.PartLoaded("start", None))
-            apart = self._apart()
+            apart = seen_by_every_connection(self.fsf.ledger.engine)
             try:
                 with ThreadPoolExecutor(1) as pool:
                     other = pool.submit(beside) if apart else None
@@ -152,13 +153,6 @@ class DashboardScreen(LedgerScreen):
                     self.post_message(self.PartLoaded("done", stamp))
             finally:
                 self._loading = False
-
-    def _apart(self) -> bool:
-        """Whether a second session reads the same ledger (an in-memory SQLite database is
-        one per connection)."""
-        url = self.fsf.ledger.engine.url
-        return not (url.get_backend_name() == "sqlite"
-                    and url.database in (None, "", ":memory:"))
 
     @on(PartLoaded)
     def _loaded(self, event: PartLoaded) -> None:
