@@ -9,25 +9,28 @@ import pytest
 from sqlalchemy.orm import Session
 
 from ledger.services.bulk_inputs import STANDING_TOTALS_SQL
+from ledger.services.driver import pg_array
 from ledger.services.import_checks import standing_paid_sql
 
 INDEX = "ix_repayment_loan_paid_amount_currency"
 
 
-def _plan(session: Session, sql: str, values: str) -> str:
-    """The plan of `sql` with its key test filled in, as one text."""
+def _plan(session: Session, sql: str, keys: list[int] | list[str]) -> str:
+    """The plan of `sql` with its key test filled in for `keys`, as one text."""
     connection = session.connection()
     if connection.dialect.name == "sqlite":
-        filled = sql.format(values=f"IN ({values})")
-        rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {filled}").all()
+        filled = sql.format(values=f"IN ({', '.join('?' * len(keys))})")
+        rows = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {filled}", tuple(keys)).all()
         return "\n".join(str(row[-1]) for row in rows)
     # The test ledger is tiny, so PostgreSQL would read it whole; with table scans priced
     # out it shows which index plan the query can have.
     connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
     connection.exec_driver_sql("SET LOCAL enable_bitmapscan = off")
-    key = "text" if "'" in values else "bigint"
-    filled = sql.format(values=f"= ANY(ARRAY[{values}]::{key}[])")
-    return "\n".join(str(row[0]) for row in connection.exec_driver_sql(f"EXPLAIN {filled}"))
+    # The key test as `driver_rows` writes it: one array literal of the keys.
+    literal, kind = pg_array(keys)
+    filled = sql.format(values=f"= ANY(%s::{kind})")
+    return "\n".join(str(row[0]) for row in
+                     connection.exec_driver_sql(f"EXPLAIN {filled}", (literal,)))
 
 
 def _reads_index_only(session: Session, plan: str) -> bool:
@@ -36,13 +39,13 @@ def _reads_index_only(session: Session, plan: str) -> bool:
     return f"Index Only Scan using {INDEX}" in plan
 
 
-@pytest.mark.parametrize(("sql", "values"), [
-    (STANDING_TOTALS_SQL, "1, 2, 3"),
-    (standing_paid_sql("id"), "1, 2, 3"),
-    (standing_paid_sql("ref"), "'L1', 'L2'"),
+@pytest.mark.parametrize(("sql", "keys"), [
+    (STANDING_TOTALS_SQL, [1, 2, 3]),
+    (standing_paid_sql("id"), [1, 2, 3]),
+    (standing_paid_sql("ref"), ["L1", "L2"]),
 ], ids=["bulk standing totals", "import standing paid by id", "import standing paid by ref"])
 def test_standing_payments_are_read_from_the_index_alone(session: Session, sql: str,
-                                                         values: str) -> None:
-    plan = _plan(session, sql, values)
+                                                         keys: list[int] | list[str]) -> None:
+    plan = _plan(session, sql, keys)
     assert _reads_index_only(session, plan), plan
     session.rollback()

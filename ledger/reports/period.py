@@ -118,11 +118,11 @@ def _schedules(as_of: Day, opening: Day, where: list[sa.ColumnElement[bool]], *,
 
 
 def _paid(base: sa.CTE, as_of: Day, opening: Day, *, narrowed: bool) -> sa.CTE:
-    """Per loan: standing repayments up to `as_of` (`got`) and up to the opening day. Only
-    the loans of `base` when the report is `narrowed` to some villages; for the whole ledger
-    one grouped pass over every repayment is quicker than a lookup per loan (at 1,000,000
-    loans PostgreSQL turned the lookups into a nested loop), and the join to `base` leaves
-    out the loans it does not hold."""
+    """Per loan: standing repayments up to `as_of` (`got`) and up to the opening day. When
+    `base` is `narrowed` (some villages, or only the open loans) its loans' repayments are
+    looked up; otherwise one grouped pass over every repayment is quicker than a lookup per
+    loan (at 1,000,000 loans PostgreSQL turned the lookups into a nested loop), and the join
+    to `base` leaves out the loans it does not hold."""
     rp = core_table("repayment")
     only = [rp.c.loan_id.in_(sa.select(base.c.loan_id))] if narrowed else []
     return (
