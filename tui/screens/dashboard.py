@@ -8,7 +8,9 @@ them part by part after the first paint, each part shown as it arrives, so nothi
 with the ledger stands between starting the app and seeing it. The portfolio figures, the
 heaviest part, are computed on a session of their own beside the others: the database drivers
 let go of the interpreter while a query runs, so on two cores a million loans' figures all
-arrive after 25-28 s instead of 36-37 s (bench/RESULTS.md).
+arrive after 25-28 s instead of 36-37 s (bench/RESULTS.md). A newer load (ctrl+r, another
+user) stops the queries of the one it supersedes, as quitting stops them all
+(`ledger.db.interrupt`).
 """
 
 from __future__ import annotations
@@ -27,9 +29,10 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
-from textual.worker import get_current_worker
+from textual.worker import Worker, get_current_worker
 
 from ledger.db.engine import seen_by_every_connection
+from ledger.db.interrupt import Reads
 from tui.screens.base import LedgerScreen
 from tui.widgets.bar_chart import PairedBars
 
@@ -70,6 +73,7 @@ class DashboardScreen(LedgerScreen):
         self._stamp: tuple[int, int, int] | None = None  # the ledger the figures are of
         self._loading = False
         self._began = False
+        self._reads: Reads | None = None  # the reads of the load under way
 
     def body(self) -> ComposeResult:
         with Horizontal(id="dashboard-top"):
@@ -105,11 +109,25 @@ class DashboardScreen(LedgerScreen):
     def reload(self, only_if_changed: bool = False) -> None:
         """Compute the figures again, part by part (with `only_if_changed`, the heavy parts
         only when the ledger moved since they were computed)."""
+        worker = get_current_worker()
+        # A load still under way (ctrl+r, or another user) is superseded: its queries stop
+        # now rather than take the cores for as long as a million loans' figures take.
+        previous, self._reads = self._reads, Reads()
+        mine = self._reads
+        if previous is not None:
+            previous.stop()
+        try:
+            self._load(worker, mine, only_if_changed)
+        except Exception:
+            if not mine.stopped:
+                raise
+            # Stopped by a newer load, which shows its own figures.
+
+    def _load(self, worker: Worker[None], mine: Reads, only_if_changed: bool) -> None:
         # Imported here, in the worker: the queries' modules (the table classes, the ORM) load
         # after the first paint instead of before it.
         from tui.screens.data import dashboard as data
 
-        worker = get_current_worker()
         actor, today = self.ctx.user, self.ctx.today
         compute: dict[str, Callable[[Session], object]] = {
             "waiting": lambda session: data.waiting(session, actor),
@@ -126,10 +144,10 @@ class DashboardScreen(LedgerScreen):
                 self.post_message(self.PartLoaded(name, value))
 
         def beside() -> None:
-            with self.fsf.read_session() as own:
+            with self.fsf.read_session() as own, mine.watch(own):
                 part(BESIDE, own)
 
-        with self.fsf.read_session() as session:
+        with self.fsf.read_session() as session, mine.watch(session):
             stamp = data.ledger_stamp(session)
             names = LIGHT if only_if_changed and stamp == self._stamp else PARTS
             if names != PARTS:
@@ -152,7 +170,8 @@ class DashboardScreen(LedgerScreen):
                 if not worker.is_cancelled:
                     self.post_message(self.PartLoaded("done", stamp))
             finally:
-                self._loading = False
+                if self._reads is mine:  # a superseded load leaves the flag to the newer one
+                    self._loading = False
 
     @on(PartLoaded)
     def _loaded(self, event: PartLoaded) -> None:
