@@ -30,6 +30,7 @@ ROWS = ("portfolio quality", "villages report", "collection sheet", "one loan's 
         "fsf verify", "Monte Carlo", "import repayments: read + validate",
         "auditor workbook export", "peak resident memory", "start to first screen",
         "loans list first page", "cursor down", "switching areas",
+        "keypress while the dashboard computes its figures",
         "repayments on active loans", "bulk posting of a back-book", "one repayment")
 
 
