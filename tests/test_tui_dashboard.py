@@ -188,3 +188,35 @@ async def test_the_portfolio_figures_are_read_beside_the_other_parts(
     assert seen["cash"] == seen["at_risk"]  # the other parts share the worker's session
     assert seen["quality"][0] != seen["cash"][0]
     assert seen["quality"][1] != seen["cash"][1]
+
+
+@pytest.mark.postgres
+@sync
+async def test_on_postgresql_the_figures_leave_a_core_to_the_keys(
+        pg_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The dashboard's sessions, its own and the one beside it, run without parallel query
+    workers; the connections they give back to the pool, and every other session, keep the
+    server's setting."""
+    seen: dict[str, str] = {}
+
+    def spy(name: str, real: Any) -> Any:
+        def call(session: Session, *args: Any) -> Any:
+            seen[name] = str(session.execute(
+                sa.text("SHOW max_parallel_workers_per_gather")).scalar_one())
+            return real(session, *args)
+        return call
+
+    monkeypatch.setattr(data, "portfolio_figures", spy("quality", data.portfolio_figures))
+    monkeypatch.setattr(data, "fund_cash", spy("cash", data.fund_cash))
+    with small_ledger(pg_url) as (engine, _):
+        app = app_on(engine)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            with app.read_session() as other:
+                elsewhere = str(other.execute(
+                    sa.text("SHOW max_parallel_workers_per_gather")).scalar_one())
+        with engine.connect() as connection:
+            pooled = str(connection.exec_driver_sql(
+                "SHOW max_parallel_workers_per_gather").scalar_one())
+    assert seen == {"quality": "0", "cash": "0"}
+    assert elsewhere == pooled != "0"

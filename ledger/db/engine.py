@@ -11,17 +11,21 @@ from __future__ import annotations
 import os
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from platformdirs import user_data_path
 from sqlalchemy.engine import make_url
+
+if TYPE_CHECKING:  # the terminal app imports this before its first paint, the ORM after it
+    from sqlalchemy.orm import Session
 
 __all__ = [
     "APP_NAME",
     "BUSY_TIMEOUT_MS",
     "DATABASE_URL_ENV",
     "default_ledger_path",
+    "in_background",
     "is_postgresql",
     "is_sqlite",
     "make_engine",
@@ -127,6 +131,22 @@ def seen_by_every_connection(engine: sa.Engine) -> bool:
     SQLite, where each connection is a database of its own. Work split over connections (the
     dashboard's parts, an import's lookups) checks this first."""
     return not (is_sqlite(engine) and engine.url.database in (None, "", ":memory:"))
+
+
+def in_background(session: Session) -> Session:
+    """Mark `session` as work nobody waits on: on PostgreSQL each of its transactions runs
+    without parallel query workers, so a long read takes one core and leaves the other to the
+    person at the keyboard instead of every core the server can use. On a 2-core laptop at a
+    million loans this halved the app's key latency while the dashboard computed, and its
+    figures came no later (bench/RESULTS.md). SQLite runs a query on one core anyway."""
+    if is_postgresql(session.get_bind()):
+        sa.event.listen(session, "after_begin", _without_parallel_workers)
+    return session
+
+
+def _without_parallel_workers(_session: Session, _transaction: Any,
+                              connection: sa.Connection) -> None:
+    connection.exec_driver_sql("SET LOCAL max_parallel_workers_per_gather = 0")
 
 
 def read_only(engine: sa.Engine) -> sa.Engine:

@@ -8,8 +8,9 @@ them part by part after the first paint, each part shown as it arrives, so nothi
 with the ledger stands between starting the app and seeing it. The portfolio figures, the
 heaviest part, are computed on a session of their own beside the others: the database drivers
 let go of the interpreter while a query runs, so on two cores a million loans' figures all
-arrive after 25-28 s instead of 36-37 s (bench/RESULTS.md). A newer load (ctrl+r, another
-user) stops the queries of the one it supersedes, as quitting stops them all
+arrive after 25-28 s instead of 36-37 s (bench/RESULTS.md). On PostgreSQL the figures' queries
+run without parallel workers (`in_background`), leaving a core to the keys. A newer load
+(ctrl+r, another user) stops the queries of the one it supersedes, as quitting stops them all
 (`ledger.db.interrupt`).
 """
 
@@ -31,7 +32,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import Worker, get_current_worker
 
-from ledger.db.engine import seen_by_every_connection
+from ledger.db.engine import in_background, seen_by_every_connection
 from ledger.db.interrupt import Reads
 from tui.screens.base import LedgerScreen
 from tui.widgets.bar_chart import PairedBars
@@ -145,9 +146,10 @@ class DashboardScreen(LedgerScreen):
 
         def beside() -> None:
             with self.fsf.read_session() as own, mine.watch(own):
-                part(BESIDE, own)
+                part(BESIDE, in_background(own))
 
         with self.fsf.read_session() as session, mine.watch(session):
+            in_background(session)
             stamp = data.ledger_stamp(session)
             names = LIGHT if only_if_changed and stamp == self._stamp else PARTS
             if names != PARTS:
