@@ -19,6 +19,7 @@ from exports.context import Dataset, ExportContext
 from exports.journal_data import ENTRIES, JOURNAL
 from exports.loan_data import INSTALLMENTS, LOANS, PAYMENTS
 from exports.people_data import ACCOUNTS, VILLAGES, families_dataset
+from exports.whole_file import written_whole
 from ledger.actor import Actor, Permission
 from ledger.privacy import Pseudonyms, pseudonym_secret, sensitive_allowed
 from ledger.services.errors import ServiceError
@@ -73,7 +74,7 @@ def export_csv(session: Session, *, actor: Actor, table: str, path: Path | str, 
     ctx = ExportContext(session, actor, as_of, pseudonyms, include_sensitive=sensitive)
     columns, rows = make(ctx).stream(ctx)
     count = 0
-    with Path(path).open("w", encoding="utf-8", newline="") as handle:
+    with written_whole(path) as partial, partial.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow([csv_text(c.header) for c in columns])
         for row in rows:

@@ -23,6 +23,7 @@ from exports.journal_data import (
 from exports.loan_data import INSTALLMENTS, PAYMENTS, standing_payments
 from exports.report_sheets import REPORT_SHEETS, loans_checks, loans_register_sheet
 from exports.summary import write_summary
+from exports.whole_file import written_whole
 from exports.workbook import EXCEL_MAX_ROWS, Table, Workbook
 from ledger.actor import Actor, Permission
 from ledger.privacy import Pseudonyms, pseudonym_secret
@@ -71,7 +72,13 @@ def export_ledger(session: Session, *, actor: Actor, as_of: date, path: Path | s
     pseudonyms = Pseudonyms(pseudonym_secret(session)) if pseudonymise else None
     ctx = ExportContext(session, actor, as_of, pseudonyms)
     out = Path(path)
-    book = Workbook(out, max_rows=max_rows, progress=progress, cache_results=cache_results)
+    with written_whole(out) as partial:
+        return _export_ledger(ctx, partial, out, max_rows, progress, cache_results)
+
+
+def _export_ledger(ctx: ExportContext, partial: Path, out: Path, max_rows: int,
+                   progress: Callable[[int], None] | None, cache_results: bool) -> LedgerExport:
+    book = Workbook(partial, max_rows=max_rows, progress=progress, cache_results=cache_results)
     tally = Tally()
     balances = trial_balance(ctx)  # one query for the sheet and every check
     currencies = sorted({row[4] for row in balances})
