@@ -14,7 +14,9 @@ stored values cannot be read that way is checked through `EntryContent` instead.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from functools import partial
 from itertools import chain, groupby
@@ -130,8 +132,15 @@ def _by_id(raw: Any, dialect: str, batch: int, part: Part = Part()) -> Iterator[
         if key is not None:
             raise OutOfOrder
     finally:
-        entries.close()
-        postings.close()
+        _close(entries, postings)
+
+
+def _close(*cursors: Any) -> None:
+    """Close a scan's cursors. A scan cut short (Ctrl+C) is closed when its generator is
+    collected, after its connection may be: there is nothing left to close then."""
+    for cursor in cursors:
+        with suppress(sqlite3.ProgrammingError):
+            cursor.close()
 
 
 def _by_seq(raw: Any, dialect: str, batch: int) -> Iterator[list[Group]]:
@@ -145,7 +154,7 @@ def _by_seq(raw: Any, dialect: str, batch: int) -> Iterator[list[Group]]:
             rows = list(joined)
             yield [(tuple(rows[0][:11]), [tuple(r[11:]) for r in rows if r[11] is not None])]
     finally:
-        cursor.close()
+        _close(cursor)
 
 
 def _reference_hash_ok(session: Session, entry_id: int, prev_hash: str) -> bool:
@@ -180,7 +189,7 @@ def _stray_posting(raw: Any) -> tuple[int, int] | None:
                        "(SELECT 1 FROM journal_entry e WHERE e.id = p.entry_id) ORDER BY p.id")
         found = cursor.fetchone()
     finally:
-        cursor.close()
+        _close(cursor)
     return None if found is None else (int(found[0]), int(found[1]))
 
 
@@ -207,7 +216,7 @@ def scan(session: Session, keep: frozenset[str], first_of: frozenset[str],
                        "ON r.id = e.reverses_id WHERE e.reverses_id IS NOT NULL")
         reversed_seq = {int(i): (None if s is None else int(s)) for i, s in cursor.fetchall()}
     finally:
-        cursor.close()
+        _close(cursor)
 
     def reference(entry_id: int, prev_hash: str) -> bool:
         return _reference_hash_ok(session, entry_id, prev_hash)

@@ -16,6 +16,7 @@ import typer
 
 from ledger.actor import Actor, PermissionDenied
 from ledger.db import current_revision, head_revision, make_engine, resolve_url
+from ledger.db.interrupt import Reads, ReadsStopped, stopped_on_ctrl_c
 from ledger.services.errors import ServiceError
 from tui.commands.errors import CliError, fail
 
@@ -106,12 +107,18 @@ def ledger_session(cli: Cli, command: str) -> Iterator[Session]:
     from sqlalchemy.orm import Session
 
     engine = open_engine(cli, command)
+    reads = Reads()
     try:
-        with Session(engine, expire_on_commit=False) as session:
+        # Ctrl+C stops the statement under way instead of waiting for it (a report of a
+        # million loans runs for seconds); what a use case wrote is rolled back as ever.
+        with Session(engine, expire_on_commit=False) as session, reads.watch(session), \
+                stopped_on_ctrl_c(reads):
             cli.today = ledger_today(session, cli.today)
             yield session
-    except sa.exc.OperationalError as exc:
-        if not is_busy(exc):
+    except (sa.exc.OperationalError, ReadsStopped) as exc:
+        if reads.stopped:  # stopped by Ctrl+C: end as an interrupted command does
+            raise KeyboardInterrupt from None
+        if not isinstance(exc, sa.exc.OperationalError) or not is_busy(exc):
             raise
         fail(command, CliError("busy", BUSY_MESSAGE, status=EXIT_BUSY))
     finally:
