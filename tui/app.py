@@ -10,6 +10,7 @@ support. Only failures that leave the app unable to draw (`is_fatal`) end it, Te
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from ledger.db.schema_version import schema_is_current
 from ledger.services.errors import ServiceError
 from tui.dialogs import ConfirmDialog, ErrorDialog
 from tui.dialogs.failure import failure_dialog, failure_log_path, is_fatal, write_failure_log
+from tui.stylesheet import ParsedOnce
 
 if TYPE_CHECKING:  # the ORM and the commands' context load when first used, after the first paint
     from sqlalchemy.orm import Session
@@ -106,6 +108,8 @@ class FsfApp(App[None]):
 
     def __init__(self, ledger: LedgerContext) -> None:
         super().__init__()
+        # Before any CSS is read: refreshes that change nothing reuse what was parsed.
+        self.stylesheet = ParsedOnce(variables=self.get_css_variables())
         self.ledger = ledger
         self.theme = "textual-dark"
         # Every area's rules are read at start: a screen bringing CSS not yet read makes
@@ -147,6 +151,10 @@ class FsfApp(App[None]):
     # --- start ---------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        # What is loaded by now (Textual, SQLAlchemy's core, the ledger's modules) lives until
+        # the app quits: kept out of the collector's full passes, which would otherwise walk
+        # it inside the first area's drawing (LedgerScreen freezes again once an area is up).
+        gc.freeze()
         # A new, empty ledger (no fund opened yet) is set up first. Asked in plain SQL, here
         # only: the first screen waits for neither the ORM nor the table classes.
         with read_only(self.ledger.engine).connect() as connection:
@@ -222,6 +230,7 @@ class FsfApp(App[None]):
         # Closing: the screens' workers are cancelled; the reads they still run are stopped,
         # so the threads end now and the terminal is given back at once.
         self.reads.stop()
+        gc.unfreeze()  # what the app held may be collected again (tests run many apps)
 
     # --- actions -------------------------------------------------------------------------
 
