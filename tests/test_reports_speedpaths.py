@@ -22,11 +22,12 @@ from bench.generate import generate
 from bench.reports import baseline_portfolio, baseline_villages
 from ledger.actor import SYSTEM, Actor, Role
 from ledger.db import make_engine
-from ledger.reports import loan_register, portfolio_quality, villages_report
+from ledger.reports import loan_register, loan_status, portfolio_quality, villages_report
 from ledger.reports.ageing import BUCKETS, Boundary, in_portfolio
 from ledger.reports.positions import positions
 from ledger.reports.rates import cumulative_terms, fallen_due
 from ledger.reports.scope import loan_filters, minor
+from ledger.services.errors import NotFound
 from ledger.services.repayments import record_repayment
 from ledger.services.reschedule import reschedule_loan
 from tests.support.world import ACTOR, TODAY, riel
@@ -215,6 +216,29 @@ def test_a_treasurer_sees_her_villages_only(session: Session) -> None:
         assert [v for v in everyone.villages if v.code in mine] == list(shown.villages)
         hers = portfolio_quality(session, actor=tess, as_of=as_of, period_start=start)
         assert hers.gross_portfolio == shown.total.outstanding
+
+
+def test_one_loans_status_is_its_register_line_for_everyone_and_for_a_treasurer(
+        session: Session) -> None:
+    """`loan_status` reuses one statement a day and scope, the loan bound at each call: every
+    loan on several days gives its own line, and a treasurer's scope is kept."""
+    build_random_portfolio(session, seed=5)
+    register = loan_register(session, actor=ACTOR, as_of=TODAY)
+    mine = sorted({r.village_code for r in register if r.village_code})[:1]
+    tess = Actor("tess", frozenset({Role.TREASURER}), villages=frozenset(mine))
+    for as_of in (date(2008, 9, 30), TODAY, date(2008, 9, 30)):
+        for line in loan_register(session, actor=ACTOR, as_of=as_of):
+            got = loan_status(session, actor=ACTOR, loan_id=line.loan_id, as_of=as_of)
+            assert (got.ref, got.outstanding_principal, got.interest_due, got.overdue,
+                    got.days_overdue, got.bucket, got.status) == (
+                line.ref, line.outstanding_principal, line.interest_due, line.overdue,
+                line.days_overdue, line.bucket, line.status), (as_of, line.ref)
+            if line.village_code in mine:
+                assert loan_status(session, actor=tess, loan_id=line.loan_id,
+                                   as_of=as_of) == got
+            else:
+                with pytest.raises(NotFound):
+                    loan_status(session, actor=tess, loan_id=line.loan_id, as_of=as_of)
 
 
 def test_the_benchmark_baselines_compute_the_reports_figures(engine: sa.Engine) -> None:
