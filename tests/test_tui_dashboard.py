@@ -5,7 +5,9 @@ renegotiated one, one paid on time and one waiting for approval."""
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import date
@@ -25,6 +27,7 @@ from ledger.services.reschedule import reschedule_loan
 from ledger.users import create_first_admin
 from tests.test_tui_world import TODAY, app_on, scalar, screen_text, settle, small_ledger, sync
 from tui.cli import build_app
+from tui.lowered import NICE
 from tui.screens.data import dashboard as data
 
 PASSWORD = "correct horse battery staple"
@@ -188,6 +191,39 @@ async def test_the_portfolio_figures_are_read_beside_the_other_parts(
     assert seen["cash"] == seen["at_risk"]  # the other parts share the worker's session
     assert seen["quality"][0] != seen["cash"][0]
     assert seen["quality"][1] != seen["cash"][1]
+
+
+def _nice() -> int:
+    return os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="a thread's own priority is Linux's")
+@sync
+async def test_the_figures_are_computed_on_threads_that_give_way_to_the_keys(
+        book: tuple[sa.Engine, dict[str, int]], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every part, the one beside the others included, runs on a thread of lower priority
+    than the app's (`tui.lowered`); the app's own thread, which answers the keys, keeps its
+    own, and the figures shown are the same."""
+    engine, _ = book
+    seen: dict[str, int] = {}
+
+    def spy(name: str, real: Any) -> Any:
+        def call(session: Session, *args: Any) -> Any:
+            seen[name] = _nice()
+            return real(session, *args)
+        return call
+
+    for name in ("waiting", "due_this_month", "fund_cash", "monthly_flows",
+                 "portfolio_figures", "at_risk"):
+        monkeypatch.setattr(data, name, spy(name, getattr(data, name)))
+    ours = _nice()
+    app = app_on(engine)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        shown = screen_text(app)
+        assert _nice() == ours
+    assert "computing…" not in shown and "PAR30" in shown
+    assert len(seen) == 6 and set(seen.values()) == {max(ours, NICE)}, seen
 
 
 @pytest.mark.postgres

@@ -9,15 +9,15 @@ with the ledger stands between starting the app and seeing it. The portfolio fig
 heaviest part, are computed on a session of their own beside the others: the database drivers
 let go of the interpreter while a query runs, so on two cores a million loans' figures all
 arrive after 25-28 s instead of 36-37 s (bench/RESULTS.md). On PostgreSQL the figures' queries
-run without parallel workers (`in_background`), leaving a core to the keys. A newer load
-(ctrl+r, another user) stops the queries of the one it supersedes, as quitting stops them all
-(`ledger.db.interrupt`).
+run without parallel workers (`in_background`), leaving a core to the keys; on either
+database the figures' threads run at a lower priority than the app's (`tui.lowered`). A newer
+load (ctrl+r, another user) stops the queries of the one it supersedes, as quitting stops them
+all (`ledger.db.interrupt`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.console import Group
@@ -34,6 +34,7 @@ from textual.worker import Worker, get_current_worker
 
 from ledger.db.engine import in_background, seen_by_every_connection
 from ledger.db.interrupt import Reads
+from tui.lowered import lowered_pool, run_lowered
 from tui.screens.base import LedgerScreen
 from tui.widgets.bar_chart import PairedBars
 
@@ -118,7 +119,8 @@ class DashboardScreen(LedgerScreen):
         if previous is not None:
             previous.stop()
         try:
-            self._load(worker, mine, only_if_changed)
+            # On a thread of its own at a lower priority: see `tui.lowered`.
+            run_lowered(lambda: self._load(worker, mine, only_if_changed), "dashboard")
         except Exception:
             if not mine.stopped:
                 raise
@@ -160,7 +162,7 @@ class DashboardScreen(LedgerScreen):
             self.post_message(self.PartLoaded("start", None))
             apart = seen_by_every_connection(self.fsf.ledger.engine)
             try:
-                with ThreadPoolExecutor(1) as pool:
+                with lowered_pool(1, "dashboard-portfolio") as pool:
                     other = pool.submit(beside) if apart else None
                     for name in names:
                         if worker.is_cancelled:
