@@ -80,12 +80,19 @@ class SlowCash:
         return stopped
 
 
-@sync
-async def test_quitting_stops_the_dashboards_reads(
-        engine: sa.Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def _slow_app(engine: sa.Engine, monkeypatch: pytest.MonkeyPatch,
+              tmp_path: Path) -> tuple[SlowCash, FsfApp]:
+    """The app on `engine` with the dashboard's cash figure slowed, failures logged."""
     slow = SlowCash(monkeypatch)
     app = app_on(engine)
     app.ledger.error_log = tmp_path / "errors.log"
+    return slow, app
+
+
+@sync
+async def test_quitting_stops_the_dashboards_reads(
+        engine: sa.Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    slow, app = _slow_app(engine, monkeypatch, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await slow.reached(pilot)
         await pilot.press("q")
@@ -98,9 +105,7 @@ async def test_a_refresh_stops_the_load_it_supersedes(
         engine: sa.Engine, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """ctrl+r while the figures are computed: the first load's query stops at once instead of
     sharing the cores with the new load, which shows every figure; nothing is reported."""
-    slow = SlowCash(monkeypatch)
-    app = app_on(engine)
-    app.ledger.error_log = tmp_path / "errors.log"
+    slow, app = _slow_app(engine, monkeypatch, tmp_path)
     async with app.run_test(size=(120, 40)) as pilot:
         await slow.reached(pilot)
         await pilot.press("ctrl+r")

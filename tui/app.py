@@ -108,14 +108,12 @@ class FsfApp(App[None]):
 
     def __init__(self, ledger: LedgerContext) -> None:
         super().__init__()
-        # Before any CSS is read: refreshes that change nothing reuse what was parsed.
-        self.stylesheet = ParsedOnce(variables=self.get_css_variables())
+        self.stylesheet = ParsedOnce(variables=self.get_css_variables())  # tui.stylesheet
         self.ledger = ledger
         self.theme = "textual-dark"
-        # Every area's rules are read at start: a screen bringing CSS not yet read makes
-        # Textual parse the whole stylesheet again and restyle every widget on its first visit.
-        screens = Path(__file__).with_name("screens")
-        self.css_path.extend(screens / f"{module}.tcss" for *_, module, _ in AREAS)
+        # Every area's rules are read at start: new CSS would make a first visit restyle all.
+        self.css_path.extend(Path(__file__).parent / "screens" / f"{module}.tcss"
+                             for *_, module, _ in AREAS)
         self.last_village: int | None = None  # the village meeting opens on it next time
         # The read sessions' connections: quitting stops their reads instead of waiting for
         # them (a dashboard figure of a million loans is a query of 15 s and more).
@@ -151,9 +149,8 @@ class FsfApp(App[None]):
     # --- start ---------------------------------------------------------------------------
 
     def on_mount(self) -> None:
-        # What is loaded by now (Textual, SQLAlchemy's core, the ledger's modules) lives until
-        # the app quits: kept out of the collector's full passes, which would otherwise walk
-        # it inside the first area's drawing (LedgerScreen freezes again once an area is up).
+        # What is loaded by now lives until the app quits: kept out of the collector's full
+        # passes, which would walk it inside the first area's drawing (see LedgerScreen).
         gc.freeze()
         # A new, empty ledger (no fund opened yet) is set up first. Asked in plain SQL, here
         # only: the first screen waits for neither the ORM nor the table classes.
