@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import time
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -13,6 +14,7 @@ from typing import Any, ParamSpec
 import sqlalchemy as sa
 from sqlmodel import Session
 from textual.pilot import Pilot
+from textual.screen import ModalScreen
 
 from ledger.actor import Actor, Role
 from ledger.db import make_engine
@@ -44,15 +46,28 @@ def app_on(engine: sa.Engine, actor: Actor | None = OFFICER) -> FsfApp:
 
 
 async def settle(pilot: Pilot[None], rounds: int = 2) -> None:
-    """Let thread workers finish and their messages be handled (workers waiting on a dialog
-    are left waiting)."""
+    """Let workers finish and their messages be handled. A worker waiting on a dialog is
+    left waiting: every wait in the app is on a `ModalScreen`, so an async worker running
+    while none is shown is working (saving, say, once its dialog closed), and is waited for."""
     for _ in range(rounds):
         await pilot.pause()
         busy = [w for w in pilot.app.workers
                 if w.is_running and getattr(w, "_thread_worker", False)]
         if busy:
             await asyncio.wait_for(pilot.app.workers.wait_for_complete(busy), 30)
+        await until(pilot, lambda: isinstance(pilot.app.screen, ModalScreen) or not any(
+            w.is_running and not getattr(w, "_thread_worker", False)
+            for w in pilot.app.workers))
         await pilot.pause()
+
+
+async def until(pilot: Pilot[None], ready: Callable[[], bool], seconds: float = 30) -> None:
+    """Pause until `ready()` holds: what an async worker does once its dialog closes runs as
+    a task, not a message, so `settle` may return before it; fails after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while not ready():
+        assert time.monotonic() < deadline, f"still not ready after {seconds} s"
+        await pilot.pause(0.02)
 
 
 async def type_text(pilot: Pilot[None], text: str) -> None:
