@@ -22,8 +22,15 @@ from bench.generate import generate
 from bench.reports import baseline_portfolio, baseline_villages
 from ledger.actor import SYSTEM, Actor, Role
 from ledger.db import make_engine
-from ledger.reports import loan_register, loan_status, portfolio_quality, villages_report
+from ledger.reports import (
+    collection_sheet,
+    loan_register,
+    loan_status,
+    portfolio_quality,
+    villages_report,
+)
 from ledger.reports.ageing import BUCKETS, Boundary, in_portfolio
+from ledger.reports.collection import _sheet_query
 from ledger.reports.positions import positions
 from ledger.reports.rates import cumulative_terms, fallen_due
 from ledger.reports.scope import loan_filters, minor
@@ -271,3 +278,24 @@ def test_the_benchmark_baselines_compute_the_reports_figures(engine: sa.Engine) 
             theirs = sorted((r[0], r[3] or "", r[4], *r[5:])
                             for r in baseline_villages(session, as_of, start))
             assert ours == theirs, as_of
+
+
+def test_a_months_collection_sheets_share_one_statement(session: Session) -> None:
+    """`collection_sheet` builds its statement once a month and currency, the villages bound
+    at each call: every village's sheet is the one its own statement, built afresh, gives."""
+    build_random_portfolio(session, seed=9)
+    codes = sorted({r.village_code for r in loan_register(session, actor=ACTOR, as_of=TODAY)
+                    if r.village_code})
+    assert len(codes) > 1
+    for month in ("2008-05", "2008-09", "2008-05"):
+        _sheet_query.cache_clear()
+        sheets = [collection_sheet(session, actor=ACTOR, village_code=c, month=month)
+                  for c in codes]
+        assert _sheet_query.cache_info()[:2] == (len(codes) - 1, 1)  # (hits, misses)
+        for code, sheet in zip(codes, sheets, strict=True):
+            assert sheet.village_code == code and sheet.month == month
+            _sheet_query.cache_clear()
+            assert collection_sheet(session, actor=ACTOR, village_code=code,
+                                    month=month) == sheet
+        assert len({s.rows for s in sheets}) == len(codes)  # no two villages share a sheet
+        assert sum(len(s.rows) for s in sheets) > len(codes)

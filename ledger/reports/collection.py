@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -68,20 +70,15 @@ def _villages(session: Session, actor: Actor, code: str) -> list[tuple[int, str]
     return found
 
 
-def collection_sheet(session: Session, *, actor: Actor, village_code: str, month: str,
-                     currency: str = "KHR") -> CollectionSheet:
-    """The collection sheet of `village_code` for `month` (YYYY-MM)."""
-    actor.require(Permission.COLLECTION_SHEETS)
-    try:
-        first, last = month_bounds(month)
-    except ValueError as exc:
-        raise ServiceError(str(exc), field="month") from exc
-    cur = get_currency(currency)
-    villages = _villages(session, actor, village_code)
+@lru_cache(maxsize=16)
+def _sheet_query(first: date, last: date, currency: str) -> sa.Select[Any]:
+    """The sheet's rows for the villages bound as `sheet_villages` (a list of ids). Building
+    the statement cost more than running it, and a month's sheets differ only in the
+    village: it is built once per month and currency."""
     cutoff = first - timedelta(days=1)
     fam, ln = core_table("family"), core_table("loan")
-    f = in_force(last, [fam.c.village_id.in_([v for v, _ in villages]),
-                        ln.c.currency == cur.code])
+    f = in_force(last, [fam.c.village_id.in_(sa.bindparam("sheet_villages", expanding=True)),
+                        ln.c.currency == currency])
     paid = paid_to_schedule(cutoff, f)
     inst = installments(f, paid, cutoff)
     out = inst.c.tot - clamp(inst.c.pe - inst.c.cum + inst.c.tot, inst.c.tot)
@@ -106,13 +103,27 @@ def collection_sheet(session: Session, *, actor: Actor, village_code: str, month
                  .join(last_day, sa.and_(last_day.c.loan_id == rp.c.loan_id,
                                          last_day.c.on == rp.c.paid_on))
                  .where(standing).group_by(rp.c.loan_id, last_day.c.on).subquery("last_paid"))
-    rows = session.execute(
+    return (
         sa.select(fam.c.ref.label("family_ref"), fam.c.head_name, fam.c.head_name_latin,
                   ln.c.ref, owed.c.arrears, owed.c.due, last_paid.c.on, last_paid.c.amount)
         .select_from(owed.join(ln, ln.c.id == owed.c.loan_id)
                      .join(fam, fam.c.id == ln.c.family_id)
                      .outerjoin(last_paid, last_paid.c.loan_id == owed.c.loan_id))
-        .order_by(fam.c.ref, ln.c.ref)).all()
+        .order_by(fam.c.ref, ln.c.ref))
+
+
+def collection_sheet(session: Session, *, actor: Actor, village_code: str, month: str,
+                     currency: str = "KHR") -> CollectionSheet:
+    """The collection sheet of `village_code` for `month` (YYYY-MM)."""
+    actor.require(Permission.COLLECTION_SHEETS)
+    try:
+        first, last = month_bounds(month)
+    except ValueError as exc:
+        raise ServiceError(str(exc), field="month") from exc
+    cur = get_currency(currency)
+    villages = _villages(session, actor, village_code)
+    rows = session.execute(_sheet_query(first, last, cur.code),
+                           {"sheet_villages": [v for v, _ in villages]}).all()
     lines = tuple(CollectionRow(
         family_ref=r.family_ref, family_name=r.head_name, family_name_latin=r.head_name_latin,
         loan_ref=r.ref, due_this_month=money(r.due, cur), arrears=money(r.arrears, cur),
