@@ -19,7 +19,16 @@ from ledger.demo.build import DEMO_ACTOR
 from ledger.services.setup import set_fact
 from ledger.users import add_user, create_first_admin
 from tests.support.world import World
-from tests.test_tui_world import app_on, scalar, screen_text, settle, small_ledger, sync, type_text
+from tests.test_tui_world import (
+    app_on,
+    scalar,
+    screen_text,
+    settle,
+    small_ledger,
+    sync,
+    type_text,
+    until,
+)
 from tui.app import FsfApp
 from tui.dialogs import ConfirmDialog, EntryDialog, ErrorDialog
 from tui.screens.approvals import ApprovalsScreen
@@ -79,9 +88,8 @@ async def propose_write_off(pilot: Pilot[None], app: FsfApp, loan: int) -> None:
     await settle(pilot)
     assert isinstance(app.screen, ConfirmDialog)
     await pilot.press("y")
-    await settle(pilot)
+    await until(pilot, lambda: "proposed" in screen_text(app))  # saved in the worker
     assert isinstance(app.screen, LoanScreen)
-    assert "proposed" in screen_text(app)
 
 
 async def approve_refused(pilot: Pilot[None], app: FsfApp, engine: sa.Engine) -> None:

@@ -24,6 +24,7 @@ from tests.test_tui_world import (
     small_ledger,
     sync,
     type_text,
+    until,
 )
 from tui.app import FsfApp
 from tui.dialogs import ConfirmDialog, EntryDialog
@@ -114,7 +115,7 @@ async def test_record_a_recovery_and_see_what_is_still_recoverable(ledger_url: s
             assert isinstance(app.screen, ConfirmDialog)
             assert "25,000 ៛" in app.screen.message
             await pilot.press("y")
-            await settle(pilot)
+            await until(pilot, lambda: "Recovered" in screen_text(app))  # saved in the worker
             text = " ".join(screen_text(app).split())  # the result line wraps at 80 columns
             assert "Recovered 25,000 ៛" in text and "recovered 25,000 ៛ so far" in text
             assert "still recoverable" in text
