@@ -46,17 +46,18 @@ def app_on(engine: sa.Engine, actor: Actor | None = OFFICER) -> FsfApp:
 
 
 async def settle(pilot: Pilot[None], rounds: int = 2) -> None:
-    """Let workers finish and their messages be handled. A worker waiting on a dialog is
-    left waiting: every wait in the app is on a `ModalScreen`, so an async worker running
-    while none is shown is working (saving, say, once its dialog closed), and is waited for."""
+    """Let workers finish (those not started yet too) and their messages be handled. A
+    worker waiting on a dialog is left waiting: every wait in the app is on a `ModalScreen`,
+    so an async worker unfinished while none is shown is working (saving, say, once its
+    dialog closed), and is waited for."""
     for _ in range(rounds):
         await pilot.pause()
         busy = [w for w in pilot.app.workers
-                if w.is_running and getattr(w, "_thread_worker", False)]
+                if not w.is_finished and getattr(w, "_thread_worker", False)]
         if busy:
             await asyncio.wait_for(pilot.app.workers.wait_for_complete(busy), 30)
         await until(pilot, lambda: isinstance(pilot.app.screen, ModalScreen) or not any(
-            w.is_running and not getattr(w, "_thread_worker", False)
+            not w.is_finished and not getattr(w, "_thread_worker", False)
             for w in pilot.app.workers))
         await pilot.pause()
 
