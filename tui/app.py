@@ -380,12 +380,12 @@ def _bring_schema_up_to_date(engine: sa.Engine) -> None:
 
 
 def open_app(cli: Cli) -> None:
-    """Run the app until the person quits (or the terminal goes). Nothing on the way to the
-    first screen grows with the ledger: the schema check reads one row, the rest a few."""
+    """Run the app until quit or hangup; nothing before the first screen grows with the ledger."""
     from sqlalchemy.orm import Session
 
     from tui.commands.context import ledger_facts, ledger_today, open_engine
     from tui.hangup import run_in_terminal
+
     engine = open_engine(cli, "fsf", create=True)
     if not schema_is_current(engine):
         _bring_schema_up_to_date(engine)

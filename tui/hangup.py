@@ -4,8 +4,9 @@ When the terminal closes without a hangup signal reaching the app, Textual's inp
 reads end-of-file from it at once, again and again, and never stops. That happens when
 the app was started through a wrapper (`make run`), and when an SSH connection drops. The
 app then stays behind at a full core, with its ledger open. A thread waiting in `poll`
-sees the hangup and ends the app as `q` would. It asks for no events, so it takes no
-input from the terminal, and it does no work while it waits.
+sees the hangup and ends the app, without asking about unsaved edits: no one is there to
+answer, and every save is its own transaction. It asks `poll` for no events, so it takes
+no input from the terminal, and it does no work while it waits.
 """
 
 from __future__ import annotations
