@@ -32,6 +32,7 @@ from ledger.reports import (
 )
 from ledger.reports import json as js
 from ledger.reports.training import skill_outcomes
+from ledger.services.import_checks import loans_by_ref, scheduled_principal
 from ledger.services.loan_book import get_loan, load_state
 from tui.cli import build_app
 
@@ -289,3 +290,21 @@ def test_a_step_failing_midway_or_a_dry_run_writes_nothing(
     finally:
         engine.dispose()
     assert table_counts(sqlite_url) == before
+
+
+def test_every_loans_first_schedule_lends_its_principal(demo: tuple[str, Path]) -> None:
+    # The repayment import reads a loan's first-schedule principal from the loan itself
+    # (`loans_by_ref`); over the demo's loans, rescheduled and written off among them, it
+    # must equal the installments' sum (`scheduled_principal`).
+    engine = make_engine(demo[0])
+    try:
+        with Session(engine) as s:
+            refs = list(s.execute(sa.text("SELECT ref FROM loan")).scalars())
+            facts = loans_by_ref(s, refs)
+            summed = scheduled_principal(s, sorted(f[0] for f in facts.values()))
+    finally:
+        engine.dispose()
+    assert len(facts) == len(refs)
+    assert {f[0]: (f[4], f[6]) for f in facts.values()} == summed
+    assert sum(f[6] is not None for f in facts.values()) > 250
+    assert any(f[4] is not None and f[4] > 1 for f in facts.values())  # rescheduled

@@ -6,17 +6,25 @@ PostgreSQL planning a 20,000-item IN list took most of a second, and psycopg ada
 parameter element by element in Python. So the keys go as an IN list of placeholders on
 SQLite and as one array literal (`= ANY(%s::type[])`) on PostgreSQL, 30,000 a query, in the
 transaction's own connection.
+
+`packed_rows` is for lookups that run in threads beside each other (`imports.beside`). Python's
+`sqlite3` takes the interpreter lock back for every row it steps to, so two threads each
+fetching 100,000 rows hand the lock to and fro and together took longer than one after the
+other (1.35 s against 1.2 s at a million loans). Packed, SQLite builds each chunk's rows into
+one JSON text without the lock and Python parses it in one call: the same two took 0.78 s.
 """
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from collections.abc import Iterator, Sequence
 from datetime import date
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-__all__ = ["day", "driver_rows", "pg_array"]
+__all__ = ["day", "driver_rows", "packed_rows", "pg_array"]
 
 # Keys a query: below SQLite's 32,766 parameters (3.32 and later).
 _CHUNK = 30_000
@@ -60,3 +68,25 @@ def driver_rows(session: Session, sql: str, values: Sequence[Any]
             yield from cursor.fetchall()
     finally:
         cursor.close()
+
+
+def packed_rows(session: Session, sql: str, values: Sequence[Any], width: int
+                ) -> Iterator[Sequence[Any]]:
+    """`driver_rows` of a query of `width` columns, its rows in no set order and holding only
+    integers, texts and NULLs: on SQLite each chunk's rows come back as one JSON text (see
+    the module docstring), elsewhere as `driver_rows` gives them."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite" or not values:
+        yield from driver_rows(session, sql, values)
+        return
+    names = ", ".join(f"c{i}" for i in range(width))
+    packed = f"WITH q({names}) AS ({sql}) SELECT json_group_array(json_array({names})) FROM q"
+    try:
+        texts = list(driver_rows(session, packed, values))
+    except sqlite3.OperationalError as exc:  # a SQLite built without its JSON functions
+        if "json_" not in str(exc):
+            raise
+        yield from driver_rows(session, sql, values)
+        return
+    for (text,) in texts:
+        yield from json.loads(text)

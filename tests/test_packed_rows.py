@@ -1,0 +1,60 @@
+"""`packed_rows` gives the rows `driver_rows` gives (as JSON on SQLite, as they come
+elsewhere): integers past 2**53, texts of any character, NULLs, over more keys than one
+query takes; and plain rows again on a SQLite built without its JSON functions."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlmodel import Session
+
+from ledger.services import driver
+from ledger.services.driver import driver_rows, packed_rows
+
+TEXTS = ['R,1', 'R"2', "R\\3", "R{4}", "NULL", "ស្រី-5", " R6 ", "R'7", "[1]", "a\nb", ""]
+BIG = 2**62 + 3  # past a float's exact integers: JSON must keep it whole
+
+
+def _fill(session: Session, rows: int) -> list[int]:
+    session.execute(sa.text("CREATE TABLE odd_rows (k BIGINT PRIMARY KEY, t TEXT, n BIGINT)"))
+    session.execute(sa.text("INSERT INTO odd_rows VALUES (:k, :t, :n)"), [
+        {"k": k, "t": None if k % 7 == 0 else TEXTS[k % len(TEXTS)],
+         "n": None if k % 5 == 0 else BIG - k} for k in range(rows)])
+    return list(range(rows))
+
+
+def test_packed_rows_are_the_driver_rows(session: Session) -> None:
+    keys = _fill(session, 31_000)  # two chunks of keys
+    sql = "SELECT k, t, n FROM odd_rows WHERE k {values}"
+    asked = [*keys[::2], -1]
+    got = list(packed_rows(session, sql, asked, 3))
+    # SQLite's come parsed from JSON (lists), PostgreSQL's straight from the driver.
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    assert {type(row) for row in got} == {list if sqlite else tuple}
+    packed = sorted(map(tuple, got))
+    assert packed == sorted(driver_rows(session, sql, asked))
+    assert len(packed) == 15_500
+    assert {row[1] for row in packed} == {*TEXTS, None}
+    assert (6, TEXTS[6], BIG - 6) in packed and (10, TEXTS[10], None) in packed
+    assert list(packed_rows(session, sql, [], 3)) == []
+    assert list(packed_rows(session, sql, [-1], 3)) == []
+
+
+def test_without_json_functions_the_rows_come_plain(session: Session,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    keys = _fill(session, 40)
+    plain = driver.driver_rows
+
+    def no_json(s: Session, sql: str, values: Sequence[Any]) -> Iterator[tuple[Any, ...]]:
+        if "json_group_array" in sql:
+            raise sqlite3.OperationalError("no such function: json_group_array")
+        return plain(s, sql, values)
+
+    monkeypatch.setattr(driver, "driver_rows", no_json)
+    sql = "SELECT k, t, n FROM odd_rows WHERE k {values}"
+    assert sorted(map(tuple, packed_rows(session, sql, keys, 3))) == sorted(
+        plain(session, sql, keys))
