@@ -40,13 +40,15 @@ def _reads_index_only(session: Session, plan: str) -> bool:
     return f"Index Only Scan using {INDEX}" in plan
 
 
-@pytest.mark.parametrize(("sql", "keys"), [
-    (STANDING_TOTALS_SQL, [1, 2, 3]),
-    (standing_paid_sql("id"), [1, 2, 3]),
-    (standing_paid_sql("ref"), ["L1", "L2"]),
+@pytest.mark.parametrize(("key", "keys"), [
+    (None, [1, 2, 3]),
+    ("id", [1, 2, 3]),
+    ("ref", ["L1", "L2"]),
 ], ids=["bulk standing totals", "import standing paid by id", "import standing paid by ref"])
-def test_standing_payments_are_read_from_the_index_alone(session: Session, sql: str,
+def test_standing_payments_are_read_from_the_index_alone(session: Session, key: str | None,
                                                          keys: list[int] | list[str]) -> None:
+    dialect = session.get_bind().dialect.name
+    sql = STANDING_TOTALS_SQL if key is None else standing_paid_sql(key, dialect)
     plan = _plan(session, sql, keys)
     assert _reads_index_only(session, plan), plan
     session.rollback()

@@ -116,13 +116,18 @@ def standing_paid_by_ref(session: Session, refs: list[str]) -> dict[int, tuple[i
     return _standing(session, "ref", refs)
 
 
-def standing_paid_sql(key: str) -> str:
-    """The query of `standing_paid` (key "id") and `standing_paid_by_ref` (key "ref"); its
-    repayments are read from their index alone (migration 0009). The loans named by ref are
-    found through the ref's index first: with `l.ref` tested in the join itself, SQLite
-    walked every loan in id order (to group without sorting) and tested each against the
-    list, a second a chunk at a million loans."""
-    loans = "l.id {values}" if key == "id" else "l.id IN (SELECT id FROM loan WHERE ref {values})"
+def standing_paid_sql(key: str, dialect: str = "sqlite") -> str:
+    """The query of `standing_paid` (key "id") and `standing_paid_by_ref` (key "ref") on the
+    database `dialect` names; its repayments are read from their index alone (migration
+    0009). By ref on SQLite the loans are found through the ref's index first: with `l.ref`
+    tested in the join itself, SQLite walked every loan in id order (to group without
+    sorting) and tested each against the list, a second a chunk at a million loans.
+    PostgreSQL is given the test in the join, which it hashes: the SQLite form made it look
+    the refs up again in each parallel worker (30,000 refs at a million loans: 540 -> 300 ms;
+    the same at 10,000 loans)."""
+    by_index = key == "ref" and dialect == "sqlite"
+    loans = "l.id IN (SELECT id FROM loan WHERE ref {values})" if by_index else (
+        f"l.{key} {{values}}")
     return ("SELECT l.id, SUM(CASE WHEN rp.currency = l.currency THEN rp.amount_minor END), "
             "SUM(CASE WHEN rp.currency != l.currency THEN 1 ELSE 0 END) FROM loan l "
             "JOIN repayment rp ON rp.loan_id = l.id "
@@ -133,8 +138,8 @@ def standing_paid_sql(key: str) -> str:
 
 def _standing(session: Session, key: str, values: list[Any]) -> dict[int, tuple[int, int]]:
     return {int(loan_id): (int(same or 0), int(foreign or 0))
-            for loan_id, same, foreign in packed_rows(session, standing_paid_sql(key), values,
-                                                      3)}
+            for loan_id, same, foreign in packed_rows(
+                session, standing_paid_sql(key, session.get_bind().dialect.name), values, 3)}
 
 
 def scheduled_principal(session: Session, ids: list[int]) -> dict[int, tuple[Any, Any]]:
