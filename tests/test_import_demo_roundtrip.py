@@ -33,7 +33,7 @@ from ledger.reports import (
 from ledger.reports import json as js
 from ledger.reports.training import skill_outcomes
 from ledger.services.import_checks import loans_by_ref, scheduled_principal
-from ledger.services.loan_book import get_loan, load_state
+from ledger.services.loan_book import get_loan, load_state, load_states
 from tui.cli import build_app
 
 PASSWORD = "correct horse battery staple"
@@ -308,3 +308,22 @@ def test_every_loans_first_schedule_lends_its_principal(demo: tuple[str, Path]) 
     assert {f[0]: (f[4], f[6]) for f in facts.values()} == summed
     assert sum(f[6] is not None for f in facts.values()) > 250
     assert any(f[4] is not None and f[4] > 1 for f in facts.values())  # rescheduled
+
+
+def test_many_loans_replay_as_each_loan_alone(demo: tuple[str, Path]) -> None:
+    # A village's collection sheet replays its loans together (`load_states`); over the
+    # demo's loans, rescheduled, closed and written off among them, each state must equal the
+    # one `load_state` gives the loan alone (reversed payments: tests/test_load_states.py).
+    engine = make_engine(demo[0])
+    try:
+        with Session(engine) as s:
+            loans = [get_loan(s, int(i)) for i in s.execute(sa.text(
+                "SELECT id FROM loan WHERE disbursed_on IS NOT NULL")).scalars()]
+            together = load_states(s, loans)
+            alone = {loan.id: load_state(s, loan) for loan in loans}
+            moved = set(s.execute(sa.text(
+                "SELECT loan_id FROM loan_schedule WHERE version > 1")).scalars())
+    finally:
+        engine.dispose()
+    assert len(loans) > 250 and moved
+    assert together == alone

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from ledger.allocation import payoff_amount
 from ledger.db.tables import Loan, core_table
 from ledger.money import Money, get_currency
-from ledger.services.loan_book import load_state
+from ledger.services.loan_book import load_states
 
 __all__ = ["SheetLine", "collection_lines", "villages_with_loans"]
 
@@ -51,24 +51,24 @@ def collection_lines(session: Session, *, village_id: int, year: int, month: int
                      as_of: date) -> list[SheetLine]:
     """The sheet for a village and month, family by family (by reference)."""
     fam = core_table("family")
-    loans = session.execute(
-        sa.select(Loan).join(fam, fam.c.id == Loan.family_id)  # type: ignore[arg-type]
+    rows = session.execute(
+        sa.select(Loan, fam.c.ref, fam.c.head_name, fam.c.head_name_latin)
+        .join(fam, fam.c.id == Loan.family_id)  # type: ignore[arg-type]
         .where(fam.c.village_id == village_id, Loan.status == "active")  # type: ignore[arg-type]
-        .order_by(fam.c.ref)).scalars().all()
+        .order_by(fam.c.ref, Loan.id)).all()
+    states = load_states(session, [row[0] for row in rows])
     first = date(year, month, 1)
     out = []
-    for loan in loans:
+    for loan, family_ref, name, name_latin in rows:
+        assert loan.id is not None
         cur = get_currency(loan.currency)
-        state = load_state(session, loan).until(as_of)
+        state = states[loan.id].until(as_of)
         zero = Money.zero(cur).amount
         due = sum((i.outstanding.total for i in state.installments
                    if (i.due_date.year, i.due_date.month) == (year, month)), zero)
         overdue = sum((i.outstanding.total for i in state.installments if i.due_date < first),
-                      Money.zero(cur).amount)
-        family = session.execute(sa.select(fam.c.ref, fam.c.head_name, fam.c.head_name_latin)
-                                 .where(fam.c.id == loan.family_id)).one()
-        assert loan.id is not None
-        out.append(SheetLine(loan.id, loan.ref, family.ref, family.head_name,
-                             family.head_name_latin or family.head_name, Money(due, cur),
-                             Money(overdue, cur), Money(payoff_amount(state, as_of), cur)))
+                      zero)
+        out.append(SheetLine(loan.id, loan.ref, family_ref, name, name_latin or name,
+                             Money(due, cur), Money(overdue, cur),
+                             Money(payoff_amount(state, as_of), cur)))
     return out
