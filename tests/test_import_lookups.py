@@ -11,13 +11,14 @@ from sqlmodel import Session
 from ledger.services.driver import pg_array
 from ledger.services.import_checks import (
     loans_by_ref,
+    principal_room,
     repayments_by_ref,
     scheduled_principal,
     standing_paid,
     standing_paid_by_ref,
 )
-from ledger.services.loan_book import get_loan, last_reschedules
-from ledger.services.repayments import record_repayment
+from ledger.services.loan_book import get_loan, last_reschedules, load_payments
+from ledger.services.repayments import record_repayment, reverse_repayment
 from ledger.services.reschedule import reschedule_loan
 from tests.support.world import ACTOR, TODAY, build_world, riel
 
@@ -68,3 +69,25 @@ def test_loans_come_with_their_schedule_facts(session: Session) -> None:
     ids = sorted(by_id)
     assert standing_paid_by_ref(session, [*refs, "NOPE"]) == standing_paid(session, ids)
     assert set(standing_paid(session, ids)) == set(ids)
+
+
+def test_standing_paid_leaves_out_reversed_payments(session: Session) -> None:
+    # Summed as every payment less the reversed ones: a loan whose every payment was reversed
+    # drops out as one never paid, and the rest keep what stands.
+    world = build_world(session, families=3)
+    partly, wholly, never = (world.loan(f) for f in world.families)
+    for loan_id in (partly, wholly):
+        for k, amount in enumerate((21_100, 9_000, 4_000)):
+            record_repayment(session, actor=ACTOR, loan_id=loan_id, amount=riel(amount),
+                             paid_on=date(2008, 2, 15 + k), today=TODAY, ref=f"P{loan_id}-{k}")
+    paid = {i: load_payments(session, i, currency=riel(0).currency) for i in (partly, wholly)}
+    for gone in (paid[partly][1], *paid[wholly]):
+        reverse_repayment(session, actor=ACTOR, repayment_id=int(gone.ref),
+                          reason="entered twice", on=date(2008, 3, 1))
+    session.commit()
+    ids = [partly, wholly, never]
+    assert standing_paid(session, ids) == {partly: (25_100, 0)}
+    refs = [get_loan(session, i).ref for i in ids]
+    assert standing_paid_by_ref(session, [*refs, "NOPE"]) == {partly: (25_100, 0)}
+    assert principal_room(session, ids) == {partly: 200_000 - 25_100, wholly: 200_000,
+                                            never: 200_000}

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from ledger.db import make_engine
 from ledger.services.bulk_inputs import STANDING_TOTALS_SQL
 from ledger.services.driver import pg_array
-from ledger.services.import_checks import standing_paid_sql
+from ledger.services.import_checks import reversed_paid_sql, standing_paid_sql
 
 INDEX = "ix_repayment_loan_paid_amount_currency"
 
@@ -69,3 +69,21 @@ def test_a_files_loans_are_found_by_their_ref_not_by_walking_every_loan(sqlite_u
             assert _reads_index_only(session, plan), plan
     finally:
         engine.dispose()
+
+
+@pytest.mark.parametrize("key", ["id", "ref"])
+def test_reversed_payments_are_found_from_the_reversals(sqlite_url: str, key: str) -> None:
+    """The reversed half of the import's standing sums starts from the reversal table, which
+    is small, and reaches each payment and loan by its key: never a walk of the loans'
+    repayments, which is what testing each of them for a reversal cost."""
+    engine = make_engine(sqlite_url)
+    keys: list[int] | list[str] = (list(range(30_000)) if key == "id"
+                                   else [f"L{n:07d}" for n in range(30_000)])
+    try:
+        with Session(engine) as session:
+            plan = _plan(session, reversed_paid_sql(key), keys).splitlines()
+    finally:
+        engine.dispose()
+    assert plan[0].startswith("SCAN rr"), plan
+    assert [line for line in plan[1:] if line.startswith("SCAN")] == [], plan
+    assert any(line.startswith("SEARCH rp USING INTEGER PRIMARY KEY") for line in plan), plan
