@@ -38,6 +38,8 @@ APP_NAME = "fsf-ledger"
 DATABASE_URL_ENV = "FSF_DATABASE_URL"
 # How long a writer waits for another process's write lock before giving up.
 BUSY_TIMEOUT_MS = 15_000
+# Page cache per SQLite connection, in KiB (see `_on_sqlite_connect`).
+CACHE_KIB = 65_536
 # Execution option naming how a SQLite transaction begins: "IMMEDIATE" (default) or "DEFERRED".
 BEGIN_OPTION = "fsf_sqlite_begin"
 
@@ -84,6 +86,11 @@ def _on_sqlite_connect(busy_timeout_ms: int, dbapi_connection: Any, _record: Any
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+        # SQLite's default page cache is 2 MB. Posting a month's collections touches an index
+        # page or more per loan in each of several indexes; with 2,074 loans those pages
+        # no longer fit, so the transaction spilled pages and read them back. 64 MB holds
+        # them (bench/RESULTS.md); the memory is taken only as pages are read.
+        cursor.execute(f"PRAGMA cache_size={-CACHE_KIB}")
     finally:
         cursor.close()
 
