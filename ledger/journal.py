@@ -214,6 +214,10 @@ def append_entry(
         raise JournalError("`at` must be timezone-aware")
     accounts = _accounts(session, {line.account_id for line in lines})
     for number, line in enumerate(lines, start=1):
+        # A loan's sums are read by the entries of that loan (`bulk_inputs.booked_minor`).
+        if line.loan_id is not None and line.loan_id != loan_id:
+            raise JournalError(f"line {number}: for loan id {line.loan_id} in an entry "
+                               f"{'of loan id ' + str(loan_id) if loan_id else 'of no loan'}")
         if line.account_id not in accounts:
             raise JournalError(f"line {number}: no account with id {line.account_id}")
         code, currency = accounts[line.account_id]

@@ -205,6 +205,13 @@ def test_unknown_account_wrong_currency_and_missing_memo_are_refused(session: Se
                    lines=[Line(acc["cash"], usd("5")), Line(acc["iom"], usd("-5"))])  # fmt: skip
     with pytest.raises(JournalError, match="memo"):
         post_entry(session, kind="capital", occurred_on=D1, memo="  ", by="b", lines=good)
+    with pytest.raises(JournalError, match="line 1: for loan id 7 in an entry of no loan"):
+        post_entry(session, kind="capital", occurred_on=D1, memo="m", by="b",
+                   lines=[Line(acc["cash"], riel(5), loan_id=7), Line(acc["iom"], riel(-5))])
+    with pytest.raises(JournalError, match="line 2: for loan id 7 in an entry of loan id 8"):
+        post_entry(session, kind="capital", occurred_on=D1, memo="m", by="b", loan_id=8,
+                   lines=[Line(acc["cash"], riel(5), loan_id=8),
+                          Line(acc["iom"], riel(-5), loan_id=7)])
     with pytest.raises(JournalError, match="component"):
         check_balanced([Line(acc["cash"], riel(5), component="tip"), Line(acc["iom"], riel(-5))])
     assert _count(session, "journal_entry") == 0

@@ -21,8 +21,9 @@ from ledger.allocation_minor import MinorDue
 from ledger.services.driver import driver_rows
 from ledger.services.loan_book import BOOKED_KINDS
 
-__all__ = ["STANDING_TOTALS_SQL", "LoanFacts", "StandingTotals", "booked_minor", "loan_facts",
-           "minor_payments", "minor_schedules", "standing_totals"]
+__all__ = ["ALL_BOOKED_SQL", "NOT_BOOKED_SQL", "STANDING_TOTALS_SQL", "LoanFacts",
+           "StandingTotals", "booked_minor", "loan_facts", "minor_payments", "minor_schedules",
+           "standing_totals"]
 
 _FIRST = itemgetter(0)
 # The standing (not reversed) repayments of a batch of loans.
@@ -105,20 +106,41 @@ def standing_totals(session: Session, ids: Sequence[int]) -> dict[int, StandingT
     return out
 
 
+# What the journal booked on a batch of loans, in two parts on the same rows: every component
+# posting on the loans' non-cash accounts, read from the posting index alone (migration 0010),
+# less those of entries that book no repayment (a disbursement, a write-off, a reversal of
+# either), found by kind in the journal's loan index. A loan has one or two of those against
+# many repayments, so this visits a few entries instead of every posting's.
+_NOT_CASH = "a.role != 'cash' AND a.role != 'cash_box'"
+ALL_BOOKED_SQL = ("SELECT p.loan_id, p.component, p.currency, SUM(p.amount_minor) FROM posting p "
+                  "JOIN account a ON a.id = p.account_id "
+                  f"WHERE p.loan_id {{values}} AND p.component IS NOT NULL AND {_NOT_CASH} "
+                  "GROUP BY p.loan_id, p.component, p.currency")
+_KINDS = ", ".join(f"'{k}'" for k in BOOKED_KINDS)
+# CROSS JOIN keeps SQLite starting from the entries, as PostgreSQL plans it anyway.
+NOT_BOOKED_SQL = ("SELECT p.loan_id, p.component, p.currency, SUM(p.amount_minor) "
+                  "FROM journal_entry je CROSS JOIN posting p "
+                  "JOIN account a ON a.id = p.account_id "
+            f"WHERE je.loan_id {{values}} AND je.kind NOT IN ({_KINDS}) AND p.entry_id = je.id "
+                  f"AND p.loan_id = je.loan_id AND p.component IS NOT NULL AND {_NOT_CASH} "
+                  "AND NOT (je.kind = 'reversal' AND EXISTS (SELECT 1 FROM journal_entry orig "
+                  f"WHERE orig.id = je.reverses_id AND orig.kind IN ({_KINDS}))) "
+                  "GROUP BY p.loan_id, p.component, p.currency")
+
+
 def booked_minor(session: Session, ids: Sequence[int]) -> dict[int, list[tuple[str, str, int]]]:
     """`loan_book.booked_parts` of many loans, as the journal's own sums: per loan,
     (component, currency, credits in minor units) of repayment and reallocation entries and
-    of the reversals of those entries, on the loan's non-cash accounts."""
-    kinds = ", ".join(f"'{k}'" for k in BOOKED_KINDS)
+    of the reversals of those entries, on the loan's non-cash accounts. It relies on every
+    posting to a loan being in an entry of that loan, which `ledger.journal` enforces."""
+    sums: dict[tuple[int, str, str], int] = {}
+    for loan_id, component, currency, total in driver_rows(session, ALL_BOOKED_SQL, ids):
+        sums[int(loan_id), str(component), str(currency)] = int(total)
+    for loan_id, component, currency, total in driver_rows(session, NOT_BOOKED_SQL, ids):
+        key = (int(loan_id), str(component), str(currency))
+        sums[key] = sums.get(key, 0) - int(total)
     out: dict[int, list[tuple[str, str, int]]] = {}
-    for loan_id, component, currency, total in driver_rows(session, (
-            "SELECT p.loan_id, p.component, p.currency, SUM(p.amount_minor) FROM posting p "
-            "JOIN journal_entry je ON je.id = p.entry_id "
-            "JOIN account a ON a.id = p.account_id "
-            "WHERE p.loan_id {values} AND p.component IS NOT NULL "
-            "AND a.role != 'cash' AND a.role != 'cash_box' "
-            f"AND (je.kind IN ({kinds}) OR (je.kind = 'reversal' AND EXISTS (SELECT 1 FROM "
-            f"journal_entry orig WHERE orig.id = je.reverses_id AND orig.kind IN ({kinds})))) "
-            "GROUP BY p.loan_id, p.component, p.currency"), ids):
-        out.setdefault(int(loan_id), []).append((str(component), str(currency), -int(total)))
+    for (loan_id, component, currency), total in sums.items():
+        if total:
+            out.setdefault(loan_id, []).append((component, currency, -total))
     return out

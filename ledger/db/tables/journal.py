@@ -34,6 +34,9 @@ class JournalEntry(SQLModel, table=True):
     """One money event: who, when, why, and its place in the hash chain (`seq`, hashes)."""
 
     __tablename__ = "journal_entry"
+    # By loan and kind: bulk posting finds a loan's entries that book no repayment (its
+    # disbursement) from the index alone (migration 0010).
+    __table_args__ = (sa.Index("ix_journal_entry_loan_id_kind", "loan_id", "kind"),)
 
     id: int | None = Field(default=None, primary_key=True)
     seq: int = Field(sa_type=sa.BigInteger, unique=True)
@@ -44,7 +47,7 @@ class JournalEntry(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utc_now, sa_type=UTCDateTime)
     # Unique: an entry can be reversed at most once, enforced by the database as well.
     reverses_id: int | None = Field(default=None, foreign_key="journal_entry.id", unique=True)
-    loan_id: int | None = Field(default=None, foreign_key="loan.id", index=True)
+    loan_id: int | None = Field(default=None, foreign_key="loan.id")
     prev_hash: str = Field(sa_type=sa.String(64))
     hash: str = Field(sa_type=sa.String(64))
 
@@ -59,7 +62,9 @@ class Posting(SQLModel, table=True):
             "component IS NULL OR component IN ('principal', 'interest', 'fee', 'penalty')",
             name="component",
         ),
-        sa.Index("ix_posting_loan_id_account_id", "loan_id", "account_id"),
+        # A loan's sums by component read from the index alone (migration 0010).
+        sa.Index("ix_posting_loan_component", "loan_id", "component", "currency",
+                 "account_id", "amount_minor", "entry_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
