@@ -19,6 +19,7 @@ from bisect import bisect_right
 from collections.abc import Sequence
 from datetime import date
 from itertools import accumulate
+from operator import lt
 
 from ledger.allocation_book import _ALL, _INTEREST_AND_PRINCIPAL, _claims
 
@@ -32,14 +33,12 @@ Split = tuple[int, int, int, int]
 def minor_dues_ok(dues: Sequence[MinorDue]) -> bool:
     """Whether `Replay` would take these dues (in installment order): no negative part, due
     dates strictly rising. Anything else goes through `Replay`, which names the problem."""
-    previous: date | None = None
-    for day, penalty, fee, interest, principal in dues:
-        if penalty < 0 or fee < 0 or interest < 0 or principal < 0:
-            return False
-        if previous is not None and not day > previous:
-            return False
-        previous = day
-    return True
+    if not dues:
+        return True
+    # Column by column, so that the loops run in C: bulk posting checks every loan's dues.
+    days, penalties, fees, interest, principal = zip(*dues, strict=True)
+    return (min(penalties) >= 0 and min(fees) >= 0 and min(interest) >= 0
+            and min(principal) >= 0 and all(map(lt, days, days[1:])))
 
 
 class MinorReplay:
@@ -47,40 +46,54 @@ class MinorReplay:
     `split` gives what `Replay.split` gives, in minor units: the payment's (penalty, fee,
     interest, principal), or None when it is refused (then `payoff` is what was owed)."""
 
-    __slots__ = ("_at", "_cum", "_dates", "_dues", "_ends", "_extra", "_now", "_total",
+    __slots__ = ("_c", "_dues", "_ends", "_extra", "_i", "_now", "_principal", "_total",
                  "closed", "paid_total", "payoff")
 
     def __init__(self, dues: Sequence[MinorDue]) -> None:
+        # Only what every replay needs is worked out here: bulk posting makes one per loan
+        # and most take one fill and one split, which reach one or two installments.
         self._dues = dues
-        self._dates = [d[0] for d in dues]
-        # _ends[i]: where installment i ends in the running total; _cum[i][k]: component k of
-        # installments before i, summed; _at[i][k]: where slot k of installment i ends.
-        self._ends = list(accumulate(p + f + i + r for _, p, f, i, r in dues))
-        self._cum: list[Split] = [(0, 0, 0, 0)]
-        self._at: list[Split] = []
-        start = 0
-        for _, p, f, i, r in dues:
-            c = self._cum[-1]
-            self._cum.append((c[0] + p, c[1] + f, c[2] + i, c[3] + r))
-            self._at.append((start + p, start + p + f, start + p + f + i, start + p + f + i + r))
-            start += p + f + i + r
-        self._total = start
+        # _ends[i]: where installment i ends in the running total.
+        self._ends = list(accumulate([p + f + i + r for _, p, f, i, r in dues]))
+        self._total = self._ends[-1] if dues else 0
+        self._principal = sum([d[4] for d in dues])
+        # A cursor: the component sums `_c` of the installments before `_i` (see `_before`).
+        self._i = 0
+        self._c: Split = (0, 0, 0, 0)
         self.paid_total = 0  # the running total of every fill
         self._now: Split = (0, 0, 0, 0)  # `_prefix(paid_total)`, kept up to date
         self._extra: Split | None = None  # what a payoff paid beyond the running total
         self.closed = False
         self.payoff = 0
 
+    def _before(self, i: int) -> Split:
+        # Component sums of the installments before i, moved from the cursor's last place:
+        # the running total only grows, so over a replay this walks the schedule about once.
+        j = self._i
+        if j == i:
+            return self._c
+        c0, c1, c2, c3 = self._c
+        dues = self._dues
+        while j < i:
+            _, p, f, n, r = dues[j]
+            c0, c1, c2, c3, j = c0 + p, c1 + f, c2 + n, c3 + r, j + 1
+        while j > i:
+            j -= 1
+            _, p, f, n, r = dues[j]
+            c0, c1, c2, c3 = c0 - p, c1 - f, c2 - n, c3 - r
+        self._i, self._c = j, (c0, c1, c2, c3)
+        return self._c
+
     def _prefix(self, paid: int) -> Split:
         # Component sums of the slots the running total `paid` has filled.
         i = bisect_right(self._ends, paid)
-        c = self._cum[i]
-        if i >= len(self._at):
+        c = self._before(i)
+        if i >= len(self._dues):
             return c
         _, p, f, n, _ = self._dues[i]
         # `paid` reaches into installment i (past its start, short of its end): it fills
         # its slots in order, the last it reaches in part, those after not at all.
-        x = paid - (self._at[i][0] - p)
+        x = paid - (self._ends[i - 1] if i else 0)
         if x <= p:
             return (c[0] + x, c[1], c[2], c[3])
         x -= p
@@ -96,17 +109,17 @@ class MinorReplay:
         if self.closed:
             return (0, 0, 0, 0)
         paid = self.paid_total
-        a = self._at[i]
         _, p, f, n, r = self._dues[i]
-        start = a[0] - p
-        return (p - min(max(paid - start, 0), p), f - min(max(paid - a[0], 0), f),
-                n - min(max(paid - a[1], 0), n), r - min(max(paid - a[2], 0), r))
+        start = self._ends[i - 1] if i else 0
+        return (p - min(max(paid - start, 0), p), f - min(max(paid - start - p, 0), f),
+                n - min(max(paid - start - p - f, 0), n),
+                r - min(max(paid - start - p - f - n, 0), r))
 
     def _claim(self, day: date) -> Split:
         # The payoff claim on `day`, summed by component (`payoff_claim`'s rule).
         out = [0, 0, 0, 0]
         first = bisect_right(self._ends, self.paid_total)  # installments before owe nothing
-        for i, claim in enumerate(_claims(self._dates, day)):
+        for i, claim in enumerate(_claims([d[0] for d in self._dues], day)):
             if i < first:
                 continue
             o = self._owing(i)
@@ -137,11 +150,11 @@ class MinorReplay:
         all are plain fills, and only their sum moves the running total."""
         if self.closed or low <= 0:
             return False
-        left = self._cum[-1][3] - self._prefix(self.paid_total + total)[3]
-        if high >= left:
+        after = self._prefix(self.paid_total + total)
+        if high >= self._principal - after[3]:
             return False
         self.paid_total += total
-        self._now = self._prefix(self.paid_total)
+        self._now = after
         return True
 
     def split(self, day: date, amount: int) -> Split | None:
@@ -150,7 +163,7 @@ class MinorReplay:
             # Below the principal still owed: a plain fill (`_fill`, written out here: this
             # is the path of nearly every payment).
             before = self._now
-            if amount < self._cum[-1][3] - before[3]:
+            if amount < self._principal - before[3]:
                 self.paid_total += amount
                 after = self._now = self._prefix(self.paid_total)
                 return (after[0] - before[0], after[1] - before[1], after[2] - before[2],

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from itertools import pairwise
+from operator import lt
 
 from sqlalchemy.orm import Session
 
@@ -168,7 +168,7 @@ def _minor_inputs(loan: LoanRow, schedule: tuple[list[int], list[MinorDue]] | No
     when it needs `_replay` (see the module docstring): integers can stand in for its
     amounts only when all are in its currency."""
     numbers, dues = schedule or ([], [])
-    if any(b <= a for a, b in pairwise(numbers)) or not minor_dues_ok(dues):
+    if not all(map(lt, numbers, numbers[1:])) or not minor_dues_ok(dues):
         return None
     if stored is None:
         return MinorReplay(dues), None, True
