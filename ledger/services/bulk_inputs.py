@@ -56,19 +56,18 @@ def loan_facts(session: Session, ids: Sequence[int]) -> dict[int, LoanFacts]:
     return out
 
 
-def minor_schedules(session: Session, ids: Sequence[int]
-                    ) -> dict[int, tuple[list[int], list[MinorDue]]]:
-    """Each loan's first schedule (version 1): installment numbers and dues, by number."""
+def minor_schedules(session: Session, ids: Sequence[int]) -> dict[int, list[MinorDue]]:
+    """Each loan's first schedule (version 1): its dues in installment order (the schedule's
+    numbers are unique, so that order is strict)."""
     days = _Dates()
-    out: dict[int, tuple[list[int], list[MinorDue]]] = {}
+    out: dict[int, list[MinorDue]] = {}
     for loan_id, rows in groupby(driver_rows(session, (
-            "SELECT ls.loan_id, si.number, si.due_date, si.penalty_minor, si.fee_minor, "
+            "SELECT ls.loan_id, si.due_date, si.penalty_minor, si.fee_minor, "
             "si.interest_minor, si.principal_minor FROM loan_schedule ls "
             "JOIN schedule_installment si ON si.schedule_id = ls.id "
             "WHERE ls.loan_id {values} AND ls.version = 1 ORDER BY ls.loan_id, si.number"),
             ids), _FIRST):
-        got = list(rows)
-        out[loan_id] = ([r[1] for r in got], [(days[d], p, f, i, r) for _, _, d, p, f, i, r in got])
+        out[loan_id] = [(days[d], p, f, i, r) for _, d, p, f, i, r in rows]
     return out
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from operator import lt
 
 from sqlalchemy.orm import Session
 
@@ -160,15 +159,14 @@ def _replay(loan: LoanRow, dues: tuple[Due, ...], stored: list[Payment], new: li
 _MinorInputs = tuple[MinorReplay, list[int] | None]
 
 
-def _minor_inputs(loan: LoanRow, schedule: tuple[list[int], list[MinorDue]] | None,
+def _minor_inputs(loan: LoanRow, dues: list[MinorDue],
                   stored: StandingTotals | None, booked: list[tuple[str, str, int]],
                   first_new: date) -> tuple[MinorReplay, list[int] | None, bool] | None:
     """The loan's replay over its dues, its standing payments taken when `fill_all` can
     (else the last item is False: `MinorReplay.feed` them), and the journal's credits; None
     when it needs `_replay` (see the module docstring): integers can stand in for its
     amounts only when all are in its currency."""
-    numbers, dues = schedule or ([], [])
-    if not all(map(lt, numbers, numbers[1:])) or not minor_dues_ok(dues):
+    if not minor_dues_ok(dues):
         return None
     if stored is None:
         return MinorReplay(dues), None, True
@@ -221,7 +219,7 @@ def changes(session: Session, per_loan: dict[int, list[NewPay]],
     fast: dict[int, _MinorInputs] = {}
     unfed: list[int] = []
     for loan_id in plain:
-        got = _minor_inputs(loans[loan_id], schedules.get(loan_id), stored.get(loan_id),
+        got = _minor_inputs(loans[loan_id], schedules.get(loan_id, []), stored.get(loan_id),
                             booked.get(loan_id, []), per_loan[loan_id][0][2])
         if got is not None:
             fast[loan_id] = got[:2]
