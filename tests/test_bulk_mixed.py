@@ -22,7 +22,7 @@ from sqlmodel import Session
 from ledger.allocation import allocate, payoff_amount
 from ledger.db.tables import LoanProduct
 from ledger.money import Money, get_currency
-from ledger.services.bulk import NewRepayment, post_repayments
+from ledger.services.bulk import BULK_CACHE_KIB, NewRepayment, post_repayments
 from ledger.services.errors import Conflict, ServiceError
 from ledger.services.funds import open_fund, receive_capital
 from ledger.services.loan_book import get_loan, load_dues, load_payments
@@ -202,8 +202,10 @@ def test_bulk_equals_one_by_one_on_mixed_ledgers(
 def test_refs_already_in_the_ledger_are_found_in_any_chunk(
         twins: tuple[Session, Session]) -> None:
     """A ref past the first 900 of the batch that the ledger holds refuses the batch, and
-    garbage collection, paused while a batch posts, is back on after a refusal too."""
+    garbage collection, paused while a batch posts, is back on after a refusal too; so is
+    SQLite's page cache, larger while a batch posts, back to its size."""
     session = twins[0]
+    default = _page_cache(session)
     world = build_world(session, families=1)
     loan_id = world.loan(world.families[0])
     record_repayment(session, actor=ACTOR, loan_id=loan_id, amount=riel(1_000),
@@ -212,6 +214,19 @@ def test_refs_already_in_the_ledger_are_found_in_any_chunk(
     assert gc.isenabled()
     with pytest.raises(Conflict, match="'K950' is already in the ledger"):
         post_repayments(session, actor=ACTOR, payments=batch, today=TODAY)
-    assert gc.isenabled()
-    post_repayments(session, actor=ACTOR, payments=batch[:900], today=TODAY)
-    assert gc.isenabled()
+    assert gc.isenabled() and _page_cache(session) == default
+    during: list[int | None] = []
+    post_repayments(session, actor=ACTOR, payments=batch[:900], today=TODAY,
+                    progress=lambda done, total: during.append(_page_cache(session)))
+    assert gc.isenabled() and _page_cache(session) == default
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    assert during and set(during) == ({-BULK_CACHE_KIB} if sqlite else {None})
+    assert default == (-2000 if sqlite else None)  # SQLite's own default, 2,000 KiB
+
+
+def _page_cache(session: Session) -> int | None:
+    """The SQLite connection's `cache_size` (negative: KiB), None on PostgreSQL."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        return None
+    return int(connection.exec_driver_sql("PRAGMA cache_size").scalar_one())

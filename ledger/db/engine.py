@@ -9,6 +9,8 @@ processes.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,14 +34,13 @@ __all__ = [
     "read_only",
     "resolve_url",
     "seen_by_every_connection",
+    "sqlite_page_cache",
 ]
 
 APP_NAME = "fsf-ledger"
 DATABASE_URL_ENV = "FSF_DATABASE_URL"
 # How long a writer waits for another process's write lock before giving up.
 BUSY_TIMEOUT_MS = 15_000
-# Page cache per SQLite connection, in KiB (see `_on_sqlite_connect`).
-CACHE_KIB = 65_536
 # Execution option naming how a SQLite transaction begins: "IMMEDIATE" (default) or "DEFERRED".
 BEGIN_OPTION = "fsf_sqlite_begin"
 
@@ -76,6 +77,22 @@ def is_postgresql(bind: sa.Engine | sa.Connection) -> bool:
     return bind.dialect.name == "postgresql"
 
 
+@contextmanager
+def sqlite_page_cache(connection: sa.Connection, kib: int) -> Iterator[None]:
+    """Run the block with a SQLite connection's page cache at `kib` KiB, then put back the size
+    it had; other databases are left alone. For a transaction whose pages outgrow SQLite's
+    default 2 MB: it spills them mid-transaction and reads them back."""
+    if not is_sqlite(connection):
+        yield
+        return
+    before = int(connection.exec_driver_sql("PRAGMA cache_size").scalar_one())
+    connection.exec_driver_sql(f"PRAGMA cache_size={-int(kib)}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size={before}")
+
+
 def _on_sqlite_connect(busy_timeout_ms: int, dbapi_connection: Any, _record: Any) -> None:
     # Hand transaction control to SQLAlchemy (the pysqlite recipe): the driver's own implicit
     # BEGIN would be DEFERRED and would come too late for the pragmas below.
@@ -86,11 +103,6 @@ def _on_sqlite_connect(busy_timeout_ms: int, dbapi_connection: Any, _record: Any
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
-        # SQLite's default page cache is 2 MB. Posting a month's collections touches an index
-        # page or more per loan in each of several indexes; with 2,074 loans those pages
-        # no longer fit, so the transaction spilled pages and read them back. 64 MB holds
-        # them (bench/RESULTS.md); the memory is taken only as pages are read.
-        cursor.execute(f"PRAGMA cache_size={-CACHE_KIB}")
     finally:
         cursor.close()
 
