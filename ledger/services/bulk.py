@@ -39,9 +39,9 @@ __all__ = ["BULK_CACHE_KIB", "CHUNK", "BulkResult", "ChainWriter", "NewRepayment
 
 Progress = Callable[[int, int], None]
 # SQLite's page cache while posting, in KiB. A month's collections touch an index page or more
-# per loan in each of several indexes: at 2,074 loans those pages outgrew the default 2 MB,
-# and the transaction spilled them and read them back (bench/RESULTS.md, writes 64 -> 48 ms).
-# Only here: for one pass over a million loans a larger cache was slower.
+# per loan in each of several indexes, more than the default 2 MB holds: 5,000 payments at
+# 1M loans took 287-290 ms with it and 275-278 ms with this (128 and 256 MB: no better; see
+# bench/RESULTS.md). Only here: for one pass over a million loans a larger cache was slower.
 BULK_CACHE_KIB = 65_536
 _INCOME = {"interest": AccountRole.INTEREST_INCOME, "fee": AccountRole.FEE_INCOME,
            "penalty": AccountRole.PENALTY_INCOME, "principal": AccountRole.LOAN_PORTFOLIO}
