@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from ledger.db import make_engine
-from ledger.services.bulk_inputs import ALL_BOOKED_SQL, NOT_BOOKED_SQL, STANDING_TOTALS_SQL
+from ledger.services.bulk_inputs import STANDING_TOTALS_SQL, booked_sql
 from ledger.services.driver import pg_array
 from ledger.services.import_checks import reversed_paid_sql, standing_paid_sql
 
@@ -92,13 +92,18 @@ def test_reversed_payments_are_found_from_the_reversals(sqlite_url: str, key: st
 def test_booked_sums_read_the_posting_index_and_the_entries_by_kind(session: Session) -> None:
     """Bulk posting's booked sums (migration 0010): every component posting from the posting
     index alone, and the entries that book no repayment from the journal's loan-and-kind
-    index; before, each posting's entry was visited for its kind."""
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    every = _plan(session, ALL_BOOKED_SQL, [1, 2, 3])
-    assert ("USING COVERING INDEX ix_posting_loan_component" if sqlite
-            else "Index Only Scan using ix_posting_loan_component") in every, every
-    assert "journal_entry" not in every and " je" not in every, every
-    others = _plan(session, NOT_BOOKED_SQL, [1, 2, 3])
-    assert ("SEARCH je USING INDEX ix_journal_entry_loan_id_kind (loan_id=?)" if sqlite
-            else "using ix_journal_entry_loan_id_kind on journal_entry je") in others, others
+    index; before, each posting's entry was visited for its kind. On PostgreSQL both go loan
+    by loan, whatever the statistics say (a hash of the whole posting table is what they
+    chose at 1M before ANALYZE)."""
+    dialect = session.get_bind().dialect.name
+    every, others = (_plan(session, sql, [1, 2, 3]) for sql in booked_sql(dialect))
+    if dialect == "sqlite":
+        assert "USING COVERING INDEX ix_posting_loan_component (loan_id=?" in every, every
+        assert "journal_entry" not in every and " je" not in every, every
+        assert "SEARCH je USING INDEX ix_journal_entry_loan_id_kind (loan_id=?)" in others
+    else:
+        assert "Index Only Scan using ix_posting_loan_component on posting p" in every, every
+        assert "using ix_journal_entry_loan_id_kind on journal_entry je" in others, others
+        for plan in (every, others):
+            assert "Hash Join" not in plan and "Seq Scan on posting" not in plan, plan
     session.rollback()

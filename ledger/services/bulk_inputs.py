@@ -21,9 +21,8 @@ from ledger.allocation_minor import MinorDue
 from ledger.services.driver import driver_rows
 from ledger.services.loan_book import BOOKED_KINDS
 
-__all__ = ["ALL_BOOKED_SQL", "NOT_BOOKED_SQL", "STANDING_TOTALS_SQL", "LoanFacts",
-           "StandingTotals", "booked_minor", "loan_facts", "minor_payments", "minor_schedules",
-           "standing_totals"]
+__all__ = ["STANDING_TOTALS_SQL", "LoanFacts", "StandingTotals", "booked_minor", "booked_sql",
+           "loan_facts", "minor_payments", "minor_schedules", "standing_totals"]
 
 _FIRST = itemgetter(0)
 # The standing (not reversed) repayments of a batch of loans.
@@ -111,20 +110,39 @@ def standing_totals(session: Session, ids: Sequence[int]) -> dict[int, StandingT
 # either), found by kind in the journal's loan index. A loan has one or two of those against
 # many repayments, so this visits a few entries instead of every posting's.
 _NOT_CASH = "a.role != 'cash' AND a.role != 'cash_box'"
-ALL_BOOKED_SQL = ("SELECT p.loan_id, p.component, p.currency, SUM(p.amount_minor) FROM posting p "
-                  "JOIN account a ON a.id = p.account_id "
-                  f"WHERE p.loan_id {{values}} AND p.component IS NOT NULL AND {_NOT_CASH} "
-                  "GROUP BY p.loan_id, p.component, p.currency")
 _KINDS = ", ".join(f"'{k}'" for k in BOOKED_KINDS)
-# CROSS JOIN keeps SQLite starting from the entries, as PostgreSQL plans it anyway.
-NOT_BOOKED_SQL = ("SELECT p.loan_id, p.component, p.currency, SUM(p.amount_minor) "
-                  "FROM journal_entry je CROSS JOIN posting p "
-                  "JOIN account a ON a.id = p.account_id "
-            f"WHERE je.loan_id {{values}} AND je.kind NOT IN ({_KINDS}) AND p.entry_id = je.id "
-                  f"AND p.loan_id = je.loan_id AND p.component IS NOT NULL AND {_NOT_CASH} "
-                  "AND NOT (je.kind = 'reversal' AND EXISTS (SELECT 1 FROM journal_entry orig "
-                  f"WHERE orig.id = je.reverses_id AND orig.kind IN ({_KINDS}))) "
-                  "GROUP BY p.loan_id, p.component, p.currency")
+_SUMS = "SELECT p.loan_id, p.component, p.currency, SUM(p.amount_minor) "
+_GROUPS = "GROUP BY p.loan_id, p.component, p.currency"
+# On SQLite, CROSS JOIN keeps the loans' entries first.
+_SQLITE = (
+    f"{_SUMS}FROM posting p JOIN account a ON a.id = p.account_id "
+    f"WHERE p.loan_id {{values}} AND p.component IS NOT NULL AND {_NOT_CASH} {_GROUPS}",
+    f"{_SUMS}FROM journal_entry je CROSS JOIN posting p JOIN account a ON a.id = p.account_id "
+    f"WHERE je.loan_id {{values}} AND je.kind NOT IN ({_KINDS}) AND p.entry_id = je.id "
+    f"AND p.loan_id = je.loan_id AND p.component IS NOT NULL AND {_NOT_CASH} "
+    "AND NOT (je.kind = 'reversal' AND EXISTS (SELECT 1 FROM journal_entry orig "
+    f"WHERE orig.id = je.reverses_id AND orig.kind IN ({_KINDS}))) {_GROUPS}")
+# PostgreSQL goes loan by loan: each subquery is fenced (OFFSET 0) so that it stays a lookup
+# per loan. Left to the statistics, a 1M ledger whose repayments had come in faster than
+# ANALYZE saw estimated 960 entries a loan instead of 9, and hashed the whole posting table
+# (9.2 s for 5,000 loans; `bench/RESULTS.md`).
+_LOANS = "FROM (SELECT id FROM loan WHERE id {values}) l "
+_POSTINGS = ("CROSS JOIN LATERAL (SELECT p.loan_id, p.component, p.currency, p.amount_minor, "
+             "p.account_id FROM posting p WHERE p.loan_id = l.id AND p.component IS NOT NULL")
+_POSTGRESQL = (
+    f"{_SUMS}{_LOANS}{_POSTINGS} OFFSET 0) p JOIN account a ON a.id = p.account_id "
+    f"WHERE {_NOT_CASH} {_GROUPS}",
+    f"{_SUMS}{_LOANS}CROSS JOIN LATERAL (SELECT je.id FROM journal_entry je "
+    "LEFT JOIN journal_entry orig ON orig.id = je.reverses_id "
+    f"WHERE je.loan_id = l.id AND je.kind NOT IN ({_KINDS}) AND (je.kind != 'reversal' "
+    f"OR orig.kind NOT IN ({_KINDS})) OFFSET 0) je {_POSTINGS} AND p.entry_id = je.id "
+    f"OFFSET 0) p JOIN account a ON a.id = p.account_id WHERE {_NOT_CASH} {_GROUPS}")
+
+
+def booked_sql(dialect: str) -> tuple[str, str]:
+    """The two queries `booked_minor` subtracts, every component posting of the loans and
+    those of their entries that book no repayment, as `dialect` runs them best."""
+    return _POSTGRESQL if dialect == "postgresql" else _SQLITE
 
 
 def booked_minor(session: Session, ids: Sequence[int]) -> dict[int, list[tuple[str, str, int]]]:
@@ -132,10 +150,11 @@ def booked_minor(session: Session, ids: Sequence[int]) -> dict[int, list[tuple[s
     (component, currency, credits in minor units) of repayment and reallocation entries and
     of the reversals of those entries, on the loan's non-cash accounts. It relies on every
     posting to a loan being in an entry of that loan, which `ledger.journal` enforces."""
+    every, not_booked = booked_sql(session.get_bind().dialect.name)
     sums: dict[tuple[int, str, str], int] = {}
-    for loan_id, component, currency, total in driver_rows(session, ALL_BOOKED_SQL, ids):
+    for loan_id, component, currency, total in driver_rows(session, every, ids):
         sums[int(loan_id), str(component), str(currency)] = int(total)
-    for loan_id, component, currency, total in driver_rows(session, NOT_BOOKED_SQL, ids):
+    for loan_id, component, currency, total in driver_rows(session, not_booked, ids):
         key = (int(loan_id), str(component), str(currency))
         sums[key] = sums.get(key, 0) - int(total)
     out: dict[int, list[tuple[str, str, int]]] = {}
