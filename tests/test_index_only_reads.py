@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.orm import Session
 
 from ledger.db import make_engine
-from ledger.services.bulk_inputs import STANDING_TOTALS_SQL, booked_sql
+from ledger.services.bulk_inputs import booked_sql, standing_sql
 from ledger.services.driver import pg_array
 from ledger.services.import_checks import reversed_paid_sql, standing_paid_sql
 
@@ -48,9 +48,26 @@ def _reads_index_only(session: Session, plan: str) -> bool:
 def test_standing_payments_are_read_from_the_index_alone(session: Session, key: str | None,
                                                          keys: list[int] | list[str]) -> None:
     dialect = session.get_bind().dialect.name
-    sql = STANDING_TOTALS_SQL if key is None else standing_paid_sql(key, dialect)
+    sql = standing_sql(dialect) if key is None else standing_paid_sql(key, dialect)
     plan = _plan(session, sql, keys)
     assert _reads_index_only(session, plan), plan
+    session.rollback()
+
+
+@pytest.mark.parametrize("ordered", [False, True], ids=["totals", "each payment"])
+def test_bulk_standing_payments_are_looked_up_loan_by_loan_on_postgresql(
+        session: Session, ordered: bool) -> None:
+    """On PostgreSQL bulk posting reads each loan's payments from the repayment index by the
+    loan's id, whatever the statistics say: with the whole batch's ids tested against the
+    index, a 1M ledger whose statistics lagged was scanned whole, 9 s a batch."""
+    dialect = session.get_bind().dialect.name
+    plan = _plan(session, standing_sql(dialect, ordered), [1, 2, 3])
+    if dialect == "sqlite":
+        assert f"USING COVERING INDEX {INDEX} (loan_id=?)" in plan, plan
+    else:
+        assert f"Index Only Scan using {INDEX} on repayment rp" in plan, plan
+        assert "Index Cond: (loan_id = loan.id)" in plan, plan
+        assert "Hash Join" not in plan and "Seq Scan on repayment " not in plan, plan
     session.rollback()
 
 
