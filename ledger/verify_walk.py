@@ -6,9 +6,9 @@ The canonical text is `EntryContent.canonical`'s, byte for byte: postings are wr
 each account's code and currency texts made once, then put in canonical order by the
 accounts' code order (one cached permutation per sequence of accounts); only an entry that
 names one account twice is sorted on the full key. A posting the fast text cannot take (a
-NULL, an unknown account, a currency not its account's) and a hash that does not match are
-judged by `reference`, which reads the entry as the app does; so the fast text can only
-ever confirm an entry, never condemn one.
+NULL, an unknown account, a currency not its account's, a loan not its entry's) and a hash
+that does not match are judged by `reference`, which reads the entry as the app does; so the
+fast text can only ever confirm an entry, never condemn one.
 """
 
 from __future__ import annotations
@@ -55,6 +55,16 @@ def _unbalanced(group: list[PostingRow]) -> str | None:
     if bad:
         cur, total = bad[0]
         return f"its {cur} postings do not balance: they sum to {total} minor units, not 0"
+    return None
+
+
+def _other_loan(group: list[PostingRow], loan_id: int | None) -> str | None:
+    # A loan's sums are read by the entries of that loan (`bulk_inputs.booked_minor`), so a
+    # posting names no loan or its entry's.
+    for number, p in enumerate(group, 1):
+        if p[4] is not None and p[4] != loan_id:
+            of = "no loan" if loan_id is None else f"loan id {loan_id}"
+            return f"its posting {number} is for loan id {p[4]}, but the entry is of {of}"
     return None
 
 
@@ -145,7 +155,7 @@ def walk(batches: Iterable[list[tuple[tuple[Any, ...], list[PostingRow]]]], keep
             _add(by_tuple, group)  # the sums still count every posting
             continue
         texts: list[str] = []
-        total = 0
+        total, odd = 0, False
         try:
             for _, account_id, cur, amount, plid, component in group:
                 end = suffix[component]
@@ -153,7 +163,7 @@ def walk(batches: Iterable[list[tuple[tuple[Any, ...], list[PostingRow]]]], keep
                     raise _Odd
                 if plid is None:
                     key, loan_text = account_id, "null"
-                elif plid > 0:
+                elif plid == loan_id and plid > 0:  # another loan: `_other_loan` names it
                     key = account_id + width * plid
                     loan_text = loan_texts.get(plid) or loan_texts.setdefault(plid, str(plid))
                 else:
@@ -182,7 +192,7 @@ def walk(batches: Iterable[list[tuple[tuple[Any, ...], list[PostingRow]]]], keep
                 key = account_id if plid is None else account_id + width * plid
                 by_int[key] -= amount
             _add(by_tuple, group)
-            hash_ok, single, total = False, False, 0
+            hash_ok, single, total, odd = False, False, 0, True
         if not hash_ok:  # the fast text only confirms; the app's own reading decides
             hash_ok = reference(eid, prev_hash)
         reason = None
@@ -193,6 +203,8 @@ def walk(batches: Iterable[list[tuple[tuple[Any, ...], list[PostingRow]]]], keep
                       "removed or inserted)")
         elif not hash_ok:
             reason = "its content no longer matches its hash (edited outside the app)"
+        elif odd and (other := _other_loan(group, loan_id)) is not None:
+            reason = other
         elif len(group) < 2:
             reason = f"it has {len(group)} posting(s); an entry needs at least two"
         elif not single or total != 0:

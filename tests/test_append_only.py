@@ -272,6 +272,30 @@ def test_a_deleted_entry_breaks_the_link_of_the_next(session: Session, engine: s
     assert report.broken.seq == 3 and "link" in report.broken.reason
 
 
+def _rehash(conn: sa.Connection, seq: int) -> None:
+    """Store the hash the entry at `seq` now has, as a forger would after editing it (an
+    entry of no loan that reverses nothing)."""
+    entry = conn.exec_driver_sql(
+        "SELECT id, seq, kind, occurred_on, memo, created_by, created_at, prev_hash "
+        f"FROM journal_entry WHERE seq = {seq}"
+    ).one()
+    postings = conn.exec_driver_sql(
+        "SELECT a.code, p.currency, p.amount_minor, p.loan_id, p.component FROM posting p "
+        f"JOIN account a ON a.id = p.account_id WHERE p.entry_id = {entry[0]}"
+    ).all()
+    created_at = entry[6]
+    if isinstance(created_at, str):  # raw SQLite text, stored as UTC
+        created_at = datetime.fromisoformat(created_at).replace(tzinfo=UTC)
+    elif created_at.tzinfo is None:
+        created_at = created_at.replace(tzinfo=UTC)
+    occurred = entry[3] if isinstance(entry[3], date) else date.fromisoformat(entry[3])
+    content = EntryContent(entry[1], entry[2], occurred, entry[4], entry[5], created_at,
+                           None, None, tuple(PostingContent(*p) for p in postings))  # fmt: skip
+    conn.exec_driver_sql(
+        f"UPDATE journal_entry SET hash = '{entry_hash(entry[7], content)}' WHERE seq = {seq}"
+    )
+
+
 def test_a_rehashed_but_unbalanced_entry_is_named(session: Session, engine: sa.Engine) -> None:
     # A forger who also recomputes the last hash still cannot make postings that do not balance.
     _post_many(session, 3)
@@ -283,28 +307,31 @@ def test_a_rehashed_but_unbalanced_entry_is_named(session: Session, engine: sa.E
             "(SELECT min(p.id) FROM posting p JOIN journal_entry e ON e.id = p.entry_id "
             "WHERE e.seq = 3)"
         )
-        entry = conn.exec_driver_sql(
-            "SELECT id, seq, kind, occurred_on, memo, created_by, created_at, prev_hash "
-            "FROM journal_entry WHERE seq = 3"
-        ).one()
-        postings = conn.exec_driver_sql(
-            "SELECT a.code, p.currency, p.amount_minor, p.loan_id, p.component FROM posting p "
-            f"JOIN account a ON a.id = p.account_id WHERE p.entry_id = {entry[0]}"
-        ).all()
-        created_at = entry[6]
-        if isinstance(created_at, str):  # raw SQLite text, stored as UTC
-            created_at = datetime.fromisoformat(created_at).replace(tzinfo=UTC)
-        elif created_at.tzinfo is None:
-            created_at = created_at.replace(tzinfo=UTC)
-        occurred = entry[3] if isinstance(entry[3], date) else date.fromisoformat(entry[3])
-        content = EntryContent(entry[1], entry[2], occurred, entry[4], entry[5], created_at,
-                               None, None, tuple(PostingContent(*p) for p in postings))  # fmt: skip
-        conn.exec_driver_sql(
-            f"UPDATE journal_entry SET hash = '{entry_hash(entry[7], content)}' WHERE seq = 3"
-        )
+        _rehash(conn, 3)
     report = verify_chain(session)
     assert report.broken is not None
     assert report.broken.seq == 3 and "balance" in report.broken.reason
+
+
+def test_a_rehashed_posting_moved_to_a_loan_its_entry_is_not_of_is_named(
+    session: Session, engine: sa.Engine
+) -> None:
+    # Bulk posting reads a loan's sums by the loan's entries, so a posting to a loan in an
+    # entry of no loan (or another) would be left out of them: verify names it.
+    loan = _seed(session)["loan"]
+    with engine.begin() as conn:
+        _drop_trigger(conn, "posting")
+        _drop_trigger(conn, "journal_entry")
+        conn.exec_driver_sql(
+            f"UPDATE posting SET loan_id = {loan} WHERE id = (SELECT min(p.id) FROM posting p "
+            "JOIN journal_entry e ON e.id = p.entry_id WHERE e.seq = 1)"
+        )
+        _rehash(conn, 1)
+    report = verify_chain(session)
+    assert report.broken is not None and report.broken.seq == 1, report.broken
+    assert report.broken.reason == (
+        f"its posting 1 is for loan id {loan}, but the entry is of no loan"
+    )
 
 
 def test_entry_hash_is_sha256_of_the_documented_canonical_form() -> None:
