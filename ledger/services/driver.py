@@ -47,10 +47,15 @@ def pg_array(values: Sequence[int] | Sequence[str]) -> tuple[str, str]:
 def driver_rows(session: Session, sql: str, values: Sequence[Any]
                 ) -> Iterator[tuple[Any, ...]]:
     """Rows of `sql`, whose one `{values}` is where the membership test of a column in
-    `values` goes (`WHERE l.id {values}`), fetched a query of 30,000 keys at a time in the
-    order of `values`. No keys, no rows."""
+    `values` goes (`WHERE l.id {values}`), fetched a query of 30,000 keys at a time. No keys,
+    no rows."""
     if not values:
         return
+    if len(values) > _CHUNK:
+        # Each query takes a run of neighbouring keys: 30,000 keys in no order, spread over a
+        # million-row index, touch most of its pages; a run of them a thirtieth as many. A
+        # file's 100,000 loan refs at a million loans, in set order: 581 -> 388 ms.
+        values = sorted(values)
     connection = session.connection()
     sqlite = connection.dialect.name == "sqlite"
     raw = connection.connection.dbapi_connection
