@@ -71,6 +71,26 @@ def test_bulk_standing_payments_are_looked_up_loan_by_loan_on_postgresql(
     session.rollback()
 
 
+def test_a_files_standing_payments_keep_to_one_process_on_postgresql(pg_url: str) -> None:
+    """By ref on PostgreSQL the loans are found through the ref's index and their payments
+    read loan by loan, in one process even where parallel workers cost nothing: at a million
+    loans each chunk of refs was a parallel scan of every loan on three processes, which took
+    both cores from the import's other lookups."""
+    engine = make_engine(pg_url)
+    try:
+        with Session(engine) as session:
+            connection = session.connection()
+            for setting in ("parallel_setup_cost", "parallel_tuple_cost",
+                            "min_parallel_table_scan_size", "min_parallel_index_scan_size"):
+                connection.exec_driver_sql(f"SET LOCAL {setting} = 0")
+            plan = _plan(session, standing_paid_sql("ref", "postgresql"), ["L1", "L2"])
+    finally:
+        engine.dispose()
+    assert "Index Scan using uq_loan_ref on loan" in plan, plan
+    assert "Gather" not in plan and "Parallel" not in plan, plan
+    assert f"Index Only Scan using {INDEX} on repayment rp" in plan, plan
+
+
 def test_a_files_loans_are_found_by_their_ref_not_by_walking_every_loan(sqlite_url: str
                                                                         ) -> None:
     """With a chunk's 30,000 refs tested in the join, SQLite walked the whole loan table
