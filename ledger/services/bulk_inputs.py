@@ -26,6 +26,8 @@ __all__ = ["LoanFacts", "StandingTotals", "booked_minor", "booked_sql",
            "standing_totals"]
 
 _FIRST = itemgetter(0)
+# A batch's loans as PostgreSQL's lateral lookups start from them (`standing_sql`, `booked_sql`).
+_LOANS = "FROM (SELECT id FROM loan WHERE id {values}) l "
 # The standing (not reversed) repayments of a batch of loans.
 _STANDING = ("FROM repayment rp WHERE rp.loan_id {values} AND NOT EXISTS "
              "(SELECT 1 FROM repayment_reversal rr WHERE rr.repayment_id = rp.id) ")
@@ -95,7 +97,7 @@ _TOTALS = ("SELECT rp.loan_id, SUM(rp.amount_minor), MIN(rp.amount_minor), "
 # and scanned the whole repayment table with parallel workers: 9 s a batch of 5,000 loans
 # (`bench/RESULTS.md`). The reversal test stays outside the fence, so that it is planned
 # once for the batch and never becomes a scan of the reversals per loan.
-_STANDING_PG = ("FROM (SELECT id FROM loan WHERE id {values}) l CROSS JOIN LATERAL "
+_STANDING_PG = (f"{_LOANS}CROSS JOIN LATERAL "
                 "(SELECT rp.id, rp.loan_id, rp.paid_on, rp.amount_minor, rp.currency "
                 "FROM repayment rp WHERE rp.loan_id = l.id OFFSET 0) rp WHERE NOT EXISTS "
                 "(SELECT 1 FROM repayment_reversal rr WHERE rr.repayment_id = rp.id) ")
@@ -145,7 +147,6 @@ _SQLITE = (
 # per loan. Left to the statistics, a 1M ledger whose repayments had come in faster than
 # ANALYZE saw estimated 960 entries a loan instead of 9, and hashed the whole posting table
 # (9.2 s for 5,000 loans; `bench/RESULTS.md`).
-_LOANS = "FROM (SELECT id FROM loan WHERE id {values}) l "
 _POSTINGS = ("CROSS JOIN LATERAL (SELECT p.loan_id, p.component, p.currency, p.amount_minor, "
              "p.account_id FROM posting p WHERE p.loan_id = l.id AND p.component IS NOT NULL")
 _POSTGRESQL = (
