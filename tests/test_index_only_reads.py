@@ -138,6 +138,8 @@ def test_booked_sums_read_the_posting_index_and_the_entries_by_kind(session: Ses
         assert "USING COVERING INDEX ix_posting_loan_component (loan_id=?" in every, every
         assert "journal_entry" not in every and " je" not in every, every
         assert "SEARCH je USING INDEX ix_journal_entry_loan_id_kind (loan_id=?)" in others
+        # Each such entry's own postings, not every posting of its loan again.
+        assert "SEARCH p USING INDEX ix_posting_entry_id (entry_id=?)" in others, others
     else:
         assert "Index Only Scan using ix_posting_loan_component on posting p" in every, every
         assert "using ix_journal_entry_loan_id_kind on journal_entry je" in others, others

@@ -134,13 +134,16 @@ _NOT_CASH = "a.role != 'cash' AND a.role != 'cash_box'"
 _KINDS = ", ".join(f"'{k}'" for k in BOOKED_KINDS)
 _SUMS = "SELECT p.loan_id, p.component, p.currency, SUM(p.amount_minor) "
 _GROUPS = "GROUP BY p.loan_id, p.component, p.currency"
-# On SQLite, CROSS JOIN keeps the loans' entries first.
+# On SQLite, CROSS JOIN keeps the loans' entries first, and the unary `+`s leave the entries'
+# own postings to be found by entry (two or so each) instead of by loan and component, which
+# went through every posting of the loan again for each such entry: at 1M, 5,000 loans,
+# 13.0-14.0 -> 9.0-9.8 ms.
 _SQLITE = (
     f"{_SUMS}FROM posting p JOIN account a ON a.id = p.account_id "
     f"WHERE p.loan_id {{values}} AND p.component IS NOT NULL AND {_NOT_CASH} {_GROUPS}",
     f"{_SUMS}FROM journal_entry je CROSS JOIN posting p JOIN account a ON a.id = p.account_id "
     f"WHERE je.loan_id {{values}} AND je.kind NOT IN ({_KINDS}) AND p.entry_id = je.id "
-    f"AND p.loan_id = je.loan_id AND p.component IS NOT NULL AND {_NOT_CASH} "
+    f"AND +p.loan_id = je.loan_id AND +p.component IS NOT NULL AND {_NOT_CASH} "
     "AND NOT (je.kind = 'reversal' AND EXISTS (SELECT 1 FROM journal_entry orig "
     f"WHERE orig.id = je.reverses_id AND orig.kind IN ({_KINDS}))) {_GROUPS}")
 # PostgreSQL goes loan by loan: each subquery is fenced (OFFSET 0) so that it stays a lookup
@@ -171,14 +174,20 @@ def booked_minor(session: Session, ids: Sequence[int]) -> dict[int, list[tuple[s
     of the reversals of those entries, on the loan's non-cash accounts. It relies on every
     posting to a loan being in an entry of that loan, which `ledger.journal` enforces."""
     every, not_booked = booked_sql(session.get_bind().dialect.name)
-    sums: dict[tuple[int, str, str], int] = {}
-    for loan_id, component, currency, total in driver_rows(session, every, ids):
-        sums[int(loan_id), str(component), str(currency)] = int(total)
-    for loan_id, component, currency, total in driver_rows(session, not_booked, ids):
-        key = (int(loan_id), str(component), str(currency))
-        sums[key] = sums.get(key, 0) - int(total)
+    # The few sums to take off first, then one pass over the many (both drivers give ints and
+    # strs for the keys; PostgreSQL's SUM of a bigint is a numeric, hence int() of totals).
+    less = {(loan_id, component, currency): int(total)
+            for loan_id, component, currency, total in driver_rows(session, not_booked, ids)}
     out: dict[int, list[tuple[str, str, int]]] = {}
-    for (loan_id, component, currency), total in sums.items():
+    for loan_id, component, currency, total in driver_rows(session, every, ids):
+        total = int(total)
+        if less:
+            total -= less.pop((loan_id, component, currency), 0)
         if total:
             out.setdefault(loan_id, []).append((component, currency, -total))
+    # A sum to take off with no posting of the loans left to take it from: none can be, as
+    # `every` holds all of `not_booked`'s postings, but it would be booked all the same.
+    for (loan_id, component, currency), total in less.items():
+        if total:
+            out.setdefault(loan_id, []).append((component, currency, total))
     return out
