@@ -13,12 +13,11 @@ from collections.abc import Sequence
 from datetime import date
 from itertools import groupby
 from operator import itemgetter
-from typing import Any
 
 from sqlalchemy.orm import Session
 
 from ledger.allocation_minor import MinorDue
-from ledger.services.driver import driver_rows
+from ledger.services.driver import Dates, driver_rows
 from ledger.services.loan_book import BOOKED_KINDS
 
 __all__ = ["LoanFacts", "StandingTotals", "booked_minor", "booked_sql",
@@ -36,18 +35,9 @@ _STANDING = ("FROM repayment rp WHERE rp.loan_id {values} AND NOT EXISTS "
 LoanFacts = tuple[int, str, str, str, int, date | None, str]
 
 
-class _Dates(dict[Any, date]):
-    """Dates as the driver gives them (ISO text on SQLite, `date`s on PostgreSQL), each
-    parsed once: due dates and payment dates repeat across loans."""
-
-    def __missing__(self, raw: Any) -> date:
-        value = self[raw] = date.fromisoformat(raw) if isinstance(raw, str) else raw
-        return value
-
-
 def loan_facts(session: Session, ids: Sequence[int]) -> dict[int, LoanFacts]:
     """The loans named (those in the ledger), with what posting to them needs."""
-    days = _Dates()
+    days = Dates()
     out: dict[int, LoanFacts] = {}
     for i, ref, status, currency, fund, disbursed, latin, name in driver_rows(session, (
             "SELECT l.id, l.ref, l.status, l.currency, l.fund_id, l.disbursed_on, "
@@ -61,7 +51,7 @@ def loan_facts(session: Session, ids: Sequence[int]) -> dict[int, LoanFacts]:
 def minor_schedules(session: Session, ids: Sequence[int]) -> dict[int, list[MinorDue]]:
     """Each loan's first schedule (version 1): its dues in installment order (the schedule's
     numbers are unique, so that order is strict)."""
-    days = _Dates()
+    days = Dates()
     out: dict[int, list[MinorDue]] = {}
     for loan_id, rows in groupby(driver_rows(session, (
             "SELECT ls.loan_id, si.due_date, si.penalty_minor, si.fee_minor, "
@@ -77,7 +67,7 @@ def minor_payments(session: Session, ids: Sequence[int]
                    ) -> dict[int, list[tuple[int, date, int, str]]]:
     """Each loan's standing (not reversed) repayments in replay order: (id, paid on, minor
     units, currency)."""
-    days = _Dates()
+    days = Dates()
     out: dict[int, list[tuple[int, date, int, str]]] = {}
     sql = standing_sql(session.get_bind().dialect.name, ordered=True)
     for loan_id, rows in groupby(driver_rows(session, sql, ids), _FIRST):
@@ -116,7 +106,7 @@ def standing_sql(dialect: str, ordered: bool = False) -> str:
 def standing_totals(session: Session, ids: Sequence[int]) -> dict[int, StandingTotals]:
     """What `minor_payments` gives, summed up per loan: for a loan whose standing payments
     are all plain fills, all its replay needs of them (`MinorReplay.fill_all`)."""
-    days = _Dates()
+    days = Dates()
     out: dict[int, StandingTotals] = {}
     for loan_id, total, low, high, last, first_cur, last_cur in driver_rows(
             session, standing_sql(session.get_bind().dialect.name), ids):

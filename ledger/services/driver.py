@@ -24,7 +24,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-__all__ = ["day", "driver_rows", "packed_rows", "pg_array"]
+__all__ = ["Dates", "day", "driver_rows", "packed_rows", "pg_array"]
 
 # Keys a query: below SQLite's 32,766 parameters (3.32 and later).
 _CHUNK = 30_000
@@ -33,6 +33,16 @@ _CHUNK = 30_000
 def day(value: Any) -> date:
     """A date as the driver gives it: ISO text on SQLite, a `date` on PostgreSQL."""
     return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+class Dates(dict[Any, date]):
+    """Dates as the driver gives them (ISO text on SQLite, `date`s on PostgreSQL), each
+    parsed once: batched reads meet the same due, payment and disbursement dates again and
+    again. ISO parsing is what SQLAlchemy's SQLite date does."""
+
+    def __missing__(self, raw: Any) -> date:
+        value = self[raw] = date.fromisoformat(raw) if isinstance(raw, str) else raw
+        return value
 
 
 def pg_array(values: Sequence[int] | Sequence[str]) -> tuple[str, str]:

@@ -23,7 +23,7 @@ from ledger.loan_terms import (
     RatePeriod,
 )
 from ledger.money import Currency, Money, get_currency
-from ledger.services.driver import day, driver_rows
+from ledger.services.driver import Dates, day, driver_rows
 from ledger.services.errors import NotFound
 
 __all__ = [
@@ -286,15 +286,6 @@ class _Currencies(dict[str, _Amounts]):
         return amounts
 
 
-class _Dates(dict[Any, date]):
-    """Dates as the driver gives them (ISO text on SQLite), each parsed once: due dates and
-    payment dates repeat across loans. ISO parsing is what SQLAlchemy's SQLite date does."""
-
-    def __missing__(self, raw: Any) -> date:
-        value = self[raw] = date.fromisoformat(raw) if isinstance(raw, str) else raw
-        return value
-
-
 def _driver_value(column: sa.ColumnElement[Any]) -> sa.ColumnElement[Any]:
     # The column as the driver returns it, without SQLAlchemy's per-row conversion.
     return sa.type_coerce(column, sa.String)
@@ -313,7 +304,7 @@ def first_schedules(session: Session, currency_of: dict[int, str]) -> dict[int, 
     ls, si = core_table("loan_schedule"), core_table("schedule_installment")
     ids = sorted(currency_of)
     out: dict[int, list[Due]] = {}
-    amounts, days = _Currencies(), _Dates()
+    amounts, days = _Currencies(), Dates()
     for start in range(0, len(ids), _BATCH):
         for loan_id, number, due, p, i, f, pen in session.execute(
             sa.select(ls.c.loan_id, si.c.number, _driver_value(si.c.due_date),
@@ -333,7 +324,7 @@ def standing_payments(session: Session, loan_ids: list[int]) -> dict[int, list[P
     """`load_payments` of many loans: the repayments that stand, in replay order."""
     rp, rr = core_table("repayment"), core_table("repayment_reversal")
     out: dict[int, list[Payment]] = {}
-    amounts, days = _Currencies(), _Dates()
+    amounts, days = _Currencies(), Dates()
     for start in range(0, len(loan_ids), _BATCH):
         for loan_id, pid, paid_on, amount, currency in session.execute(
             sa.select(rp.c.loan_id, rp.c.id, _driver_value(rp.c.paid_on), rp.c.amount_minor,
