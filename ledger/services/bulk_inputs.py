@@ -175,8 +175,9 @@ def booked_minor(session: Session, ids: Sequence[int]) -> dict[int, list[tuple[s
             total -= less.pop((loan_id, component, currency), 0)
         if total:
             out.setdefault(loan_id, []).append((component, currency, -total))
-    # A sum to take off with no posting of the loans left to take it from: none can be, as
-    # `every` holds all of `not_booked`'s postings, but it would be booked all the same.
+    # Left over only if `not_booked` found postings `every` did not, which their shared
+    # filters rule out; were one left, it still counts, as it did when both were summed in one
+    # dictionary.
     for (loan_id, component, currency), total in less.items():
         if total:
             out.setdefault(loan_id, []).append((component, currency, total))
