@@ -41,7 +41,7 @@ class Dates(dict[Any, date]):
     again. ISO parsing is what SQLAlchemy's SQLite date does."""
 
     def __missing__(self, raw: Any) -> date:
-        value = self[raw] = date.fromisoformat(raw) if isinstance(raw, str) else raw
+        value = self[raw] = day(raw)
         return value
 
 
