@@ -33,6 +33,25 @@ async def test_find_a_family_by_latin_name_and_open_its_page(sqlite_url: str) ->
 
 
 @sync
+async def test_escape_leaves_the_family_search_so_the_area_keys_work(sqlite_url: str) -> None:
+    with small_ledger(sqlite_url) as (engine, _):
+        app = app_on(engine)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await settle(pilot)
+            await pilot.press("2")
+            await settle(pilot)
+            search = app.screen.query_one("#families-search", Input)
+            await pilot.press("3")  # typed into the search, as a family ref may hold digits
+            await settle(pilot)
+            assert search.value == "3" and app.current_mode == "families"
+            await pilot.press("escape")
+            assert app.screen.focused is app.screen.query_one("#families-table", DataTable)
+            await pilot.press("3")
+            await settle(pilot)
+            assert app.current_mode == "loans" and search.value == "3"
+
+
+@sync
 async def test_enter_approve_and_disburse_a_loan(sqlite_url: str) -> None:
     with small_ledger(sqlite_url) as (engine, world):
         family = world.families[0]
