@@ -10,6 +10,7 @@ from tui.dialogs import ConfirmDialog, EntryDialog, ErrorDialog
 from tui.screens.family import FamilyScreen
 from tui.screens.loan import LoanScreen
 from tui.screens.new_loan import NewLoanScreen
+from tui.widgets.cells import counted
 
 
 @sync
@@ -192,6 +193,8 @@ async def test_post_a_village_meeting_in_one_transaction(sqlite_url: str) -> Non
             await settle(pilot)
             assert app.screen.query_one("#meeting-paid-0", Input).has_focus
             await type_text(pilot, "21100")
+            await settle(pilot)
+            assert "21,100 ៛ from 1 family " in screen_text(app)
             await pilot.press("enter")
             await type_text(pilot, "10000")
             await settle(pilot)
@@ -205,3 +208,10 @@ async def test_post_a_village_meeting_in_one_transaction(sqlite_url: str) -> Non
         paid = dict(sa.orm.Session(engine).execute(
             sa.text("select loan_id, amount_minor from repayment")).all())
         assert paid == {first: 21_100, fourth: 10_000}
+
+
+def test_counts_read_as_written() -> None:
+    assert [counted(n, "loan") for n in (0, 1, 2, 1_000_000)] == [
+        "0 loans", "1 loan", "2 loans", "1,000,000 loans"]
+    assert counted(1, "family", "families") == "1 family"
+    assert counted(3, "family", "families") == "3 families"

@@ -64,10 +64,15 @@ async def settle(pilot: Pilot[None], rounds: int = 2) -> None:
 
 async def until(pilot: Pilot[None], ready: Callable[[], bool], seconds: float = 30) -> None:
     """Pause until `ready()` holds: what an async worker does once its dialog closes runs as
-    a task, not a message, so `settle` may return before it; fails after `seconds`."""
+    a task, not a message, so `settle` may return before it; fails after `seconds`, with what
+    the screen shows then (a failure dialog, say)."""
     deadline = time.monotonic() + seconds
     while not ready():
-        assert time.monotonic() < deadline, f"still not ready after {seconds} s"
+        if time.monotonic() >= deadline:
+            app = pilot.app
+            shown = screen_text(app) if isinstance(app, FsfApp) else ""
+            raise AssertionError(f"still not ready after {seconds} s on "
+                                 f"{type(app.screen).__name__}; the screen shows:\n{shown}")
         await pilot.pause(0.02)
 
 

@@ -12,6 +12,7 @@ import typer
 from tui.commands.context import acting_actor, get_cli, ledger_session, run
 from tui.commands.errors import CliError, fail
 from tui.commands.parsing import iso_date
+from tui.widgets.cells import counted
 
 Opt = typer.Option
 
@@ -71,7 +72,7 @@ def register(app: typer.Typer) -> None:
             count = run("export csv", lambda: export_csv(
                 session, actor=actor, table=table, path=out, as_of=day,
                 pseudonymise=pseudonymise, include_sensitive=include_sensitive))
-        typer.echo(f"Wrote {out}: {count} rows of {table}")
+        typer.echo(f"Wrote {out}: {counted(count, 'row')} of {table}")
 
     @group.command("collection")
     def collection(
@@ -90,7 +91,7 @@ def register(app: typer.Typer) -> None:
             done = run("export collection", lambda: export_collection_sheet(
                 session, actor=actor, village_code=village, month=month, path=out,
                 as_of=cli.today))
-        typer.echo(f"Wrote {out}: {done.rows} loans to collect in {village}, {month}")
+        typer.echo(f"Wrote {out}: {counted(done.rows, 'loan')} to collect in {village}, {month}")
 
     @group.command("family")
     def family(
@@ -108,7 +109,7 @@ def register(app: typer.Typer) -> None:
             actor = acting_actor(cli, session, "export family")
             done = run("export family", lambda: export_family_statement(
                 session, actor=actor, family_ref=ref, path=out, as_of=day))
-        typer.echo(f"Wrote {out}: statement of {ref} as of {day} ({done.rows} rows)")
+        typer.echo(f"Wrote {out}: statement of {ref} as of {day} ({counted(done.rows, 'row')})")
 
 
 def _bundle(group: typer.Typer) -> None:

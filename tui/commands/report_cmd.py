@@ -20,6 +20,7 @@ from tui.commands.context import Cli, acting_actor, get_cli, ledger_session, run
 from tui.commands.errors import CliError, fail
 from tui.commands.parsing import iso_date, rate
 from tui.commands.report_group import report_group
+from tui.widgets.cells import counted
 
 Opt = typer.Option
 T = TypeVar("T")
@@ -115,7 +116,7 @@ def portfolio_text(p: rp.PortfolioQuality) -> list[str]:
     data = js.portfolio_json(p)
     out = [f"Portfolio quality as of {p.as_of} (period from {p.period_start}; PAR counts "
            f"loans {p.par_boundary} the threshold, renegotiated loans included)",
-           f"Gross loan portfolio {p.gross_portfolio} in {p.active_loans} loans "
+           f"Gross loan portfolio {p.gross_portfolio} in {counted(p.active_loans, 'loan')} "
            f"({p.renegotiated_loans} renegotiated, {p.renegotiated_value})", ""]
     out += _table([["PAR", "Loans", "Value", "Rate"]] + [
         [f"PAR{x.threshold}", str(x.loans), str(x.value), _pct(data["par"][f"par{x.threshold}"]
@@ -130,8 +131,8 @@ def portfolio_text(p: rp.PortfolioQuality) -> list[str]:
             f"Cumulative repayment    {_pct(data['cumulative']['rate'])}  "
             f"({p.received_to_date} of {p.fallen_due_to_date})",
             f"Write-off ratio         {_pct(data['write_off']['ratio'])}  "
-            f"({p.written_off_in_period} in {p.loans_written_off_in_period} loans; average "
-            f"portfolio {p.average_gross_portfolio})"]
+            f"({p.written_off_in_period} in {counted(p.loans_written_off_in_period, 'loan')}; "
+            f"average portfolio {p.average_gross_portfolio})"]
     return out
 
 

@@ -37,6 +37,7 @@ from ledger.db.interrupt import Reads
 from tui.lowered import lowered_pool, run_lowered
 from tui.screens.base import LedgerScreen
 from tui.widgets.bar_chart import PairedBars
+from tui.widgets.cells import counted
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -215,7 +216,7 @@ class DashboardScreen(LedgerScreen):
                 ("Portfolio", str(q.portfolio) if q else wait),
                 ("Active loans", f"{q.active_loans:,}" if q else wait),
                 ("PAR30", str(q.par30) if q else wait),
-                (f"  {q.par30_loans:,} loans" if q else "", q.par30_rate if q else ""),
+                ("  " + counted(q.par30_loans, "loan") if q else "", q.par30_rate if q else ""),
                 (f"On time, {self.ctx.today:%b}", q.on_time_rate if q else wait)]
         cash = p.get("cash", wait)
         tail = [("Repaid to date", q.repaid_rate if q else wait),
@@ -241,15 +242,15 @@ class DashboardScreen(LedgerScreen):
             options += [Option(f"{a.label}: {a.why}", id=f"{a.kind}:{a.target_id}")
                         for a in w.loans]
             if w.loans_total > len(w.loans):
-                options.append(Option(f"… and {w.loans_total - len(w.loans)} more loans "
+                options.append(Option(f"… and {counted(w.loans_total - len(w.loans), 'more loan')} "
                                        "awaiting approval or disbursement", disabled=True))
         if "at_risk" in p:
             r: data.AtRisk = p["at_risk"]
             options += [Option(f"{a.label}: {a.why}", id=f"{a.kind}:{a.target_id}")
                         for a in r.loans]
             if r.total > len(r.loans):
-                options.append(Option(f"… and {r.total - len(r.loans)} more loans at risk",
-                                      disabled=True))
+                more = counted(r.total - len(r.loans), "more loan")
+                options.append(Option(f"… and {more} at risk", disabled=True))
         if "waiting" not in p or "at_risk" not in p:
             options.append(Option(COMPUTING, disabled=True))
         elif not options:

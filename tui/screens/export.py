@@ -22,6 +22,7 @@ from textual.worker import Worker, WorkerState
 
 from ledger.actor import Actor
 from tui.screens.base import PageScreen
+from tui.widgets.cells import counted
 
 __all__ = ["EXPORTS", "ExportJob", "ExportScreen", "default_path", "write_export"]
 
@@ -84,18 +85,18 @@ def write_export(session: Session, actor: Actor, job: ExportJob,
 
         count = export_csv(session, actor=actor, table=job.table, path=job.path,
                            as_of=job.as_of, pseudonymise=job.pseudonymise, progress=progress)
-        return count, f"Wrote {job.path}: {count} rows of {job.table}"
+        return count, f"Wrote {job.path}: {counted(count, 'row')} of {job.table}"
     from exports.printables import export_collection_sheet, export_family_statement
 
     if job.kind == "collection":
         done = export_collection_sheet(session, actor=actor, village_code=job.village,
                                        month=job.month, path=job.path, as_of=job.as_of)
-        return done.rows, (f"Wrote {job.path}: {done.rows} loans to collect in {job.village}, "
-                           f"{job.month}")
+        return done.rows, (f"Wrote {job.path}: {counted(done.rows, 'loan')} to collect in "
+                           f"{job.village}, {job.month}")
     done = export_family_statement(session, actor=actor, family_ref=job.family_ref,
                                    path=job.path, as_of=job.as_of)
     return done.rows, (f"Wrote {job.path}: statement of {job.family_ref} as of {job.as_of} "
-                       f"({done.rows} rows)")
+                       f"({counted(done.rows, 'row')})")
 
 
 class ProgressFn:

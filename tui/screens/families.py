@@ -13,6 +13,7 @@ from textual.widgets import DataTable, Input, Static
 
 from tui.screens.base import LedgerScreen
 from tui.screens.data.families import FamilyRow, search_families
+from tui.widgets.cells import counted
 
 __all__ = ["FamiliesScreen"]
 
@@ -85,7 +86,8 @@ class FamiliesScreen(LedgerScreen):
             table.add_row(r.ref, r.name_latin, r.village, r.open_loan, r.name, key=str(r.id))
         shown = len(event.rows)
         more = " (first 200; type more to narrow)" if shown == 200 else ""
-        self.query_one("#families-count", Static).update(f"{shown} families{more}")
+        self.query_one("#families-count", Static).update(
+            counted(shown, "family", "families") + more)
 
     @on(DataTable.RowSelected, "#families-table")
     def _chosen(self, event: DataTable.RowSelected) -> None:

@@ -25,7 +25,7 @@ from ledger.money import Money
 from tui.dialogs import ConfirmDialog
 from tui.screens.base import LedgerScreen
 from tui.screens.data.meeting import SheetLine, collection_lines, villages_with_loans
-from tui.widgets.cells import fit
+from tui.widgets.cells import counted, fit
 
 __all__ = ["MeetingScreen", "post_meeting", "villages_for"]
 
@@ -131,7 +131,8 @@ class MeetingScreen(LedgerScreen):
     def _villages_loaded(self, event: VillagesLoaded) -> None:
         select = self.query_one("#meeting-village", Select)
         self.village_names = {vid: en for vid, en, _, _ in event.villages}
-        select.set_options([(f"{en} ({n} loans) {kh}", vid) for vid, en, kh, n in event.villages])
+        select.set_options([(f"{en} ({counted(n, 'loan')}) {kh}", vid)
+                            for vid, en, kh, n in event.villages])
         if not event.villages:
             self.query_one("#meeting-header", Static).update(
                 "No village you collect in has an active loan.")
@@ -216,8 +217,8 @@ class MeetingScreen(LedgerScreen):
         cur = self.lines[0].due.currency
         expected = sum((x.expected.amount for x in self.lines), Money.zero(cur).amount)
         got = sum((p.amount.amount for p in paid), Money.zero(cur).amount)
-        text = (f"Expected {Money(expected, cur)}   typed {Money(got, cur)} from {len(paid)} "
-                f"families   ctrl+s posts all")
+        text = (f"Expected {Money(expected, cur)}   typed {Money(got, cur)} from "
+                f"{counted(len(paid), 'family', 'families')}   ctrl+s posts all")
         if problems:
             text += "\n" + "\n".join(problems)
         if self.posted:
@@ -262,9 +263,10 @@ class MeetingScreen(LedgerScreen):
         total = Money(sum((p.amount.amount for p in paid), Money.zero("KHR").amount), "KHR")
         village = self.query_one("#meeting-village", Select).value
         name = f"in {self.village_names[village]}" if isinstance(village, int) else ""
+        what = f"Post {counted(len(paid), 'repayment')} totalling {total} {name}, "
         if await self.app.push_screen_wait(ConfirmDialog(
-                "Post this meeting?", f"Post {len(paid)} repayments totalling {total} {name}, "
-                                      f"paid on {on_day}, in one transaction.", confirm="Post")):
+                "Post this meeting?", f"{what}paid on {on_day}, in one transaction.",
+                confirm="Post")):
             self._post(paid, on_day, total)
 
     @work(thread=True, exclusive=True, group="meeting-save", exit_on_error=False)
@@ -276,6 +278,6 @@ class MeetingScreen(LedgerScreen):
 
     @on(MeetingPosted)
     def _posted(self, event: MeetingPosted) -> None:
-        self.posted = (f"✔ Posted {event.count} repayments, {event.total}, paid on {event.on}, "
-                       "in one transaction.")
+        self.posted = (f"✔ Posted {counted(event.count, 'repayment')}, {event.total}, paid on "
+                       f"{event.on}, in one transaction.")
         self._pick()

@@ -18,6 +18,7 @@ from ledger.projection import Capacity, CashLine, IncomeSource, MonteCarloResult
 from ledger.services.projections import HouseholdProjection
 from tui.screens.projections_data import Parsed
 from tui.widgets.bar_chart import paired_bars
+from tui.widgets.cells import counted
 
 __all__ = ["capacity_line", "line_cells", "results_view", "risk_view", "save_message"]
 
@@ -47,10 +48,6 @@ def line_cells(line: CashLine) -> tuple[str, str, str]:
 
 def _index(value: Decimal | None) -> str:
     return "no net income" if value is None else f"debt {percent(value)} % of net income"
-
-
-def _count(n: int, what: str) -> str:
-    return f"{n} {what}" + ("" if n == 1 else "s")
 
 
 def capacity_line(c: Capacity) -> Text:
@@ -159,7 +156,7 @@ def save_message(who: str, parsed: Parsed, *, on: date, rate: Decimal,
                if parsed.usd_rate is not None else "")
     kept = (f" The grid of {replaces} stays in the family's history." if replaces else "")
     return (f"Record a new cash-flow grid for {who}, dated {on}: "
-            f"{_count(len(incomes), 'income line')} (about {_average(incomes, rate)} a month) "
-            f"and {_count(len(expenses), 'expense line')} (about {_average(expenses, rate)} a "
+            f"{counted(len(incomes), 'income line')} (about {_average(incomes, rate)} a month) "
+            f"and {counted(len(expenses), 'expense line')} (about {_average(expenses, rate)} a "
             "month), savings "
             f"{Money(parsed.savings, KHR)}.{dollars}{kept}")

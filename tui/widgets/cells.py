@@ -7,12 +7,18 @@ from rich.text import Text
 
 from ledger.money import Money
 
-__all__ = ["amount", "fit"]
+__all__ = ["amount", "counted", "fit"]
 
 
 def amount(value: Money | None, *, style: str = "") -> Text:
     """An amount as `150,000 ៛`, right-aligned in its column (blank for None)."""
     return Text("" if value is None else str(value), justify="right", style=style)
+
+
+def counted(n: int, what: str, many: str | None = None) -> str:
+    """`n` things as a person writes it: "1 loan", "2 loans", "1,000 families" (`many`
+    when the plural is not `what` and an s)."""
+    return f"{n:,} {what if n == 1 else many or what + 's'}"
 
 
 def fit(text: str, width: int, *, right: bool = False) -> str:
