@@ -53,6 +53,23 @@ async def test_escape_leaves_the_family_search_so_the_area_keys_work(sqlite_url:
 
 
 @sync
+async def test_escape_leaves_the_reports_date_for_the_list(sqlite_url: str) -> None:
+    # The same key, through the same mechanism, in another area with a typed field.
+    with small_ledger(sqlite_url) as (engine, _):
+        app = app_on(engine)
+        async with app.run_test(size=(100, 30)) as pilot:
+            await settle(pilot)
+            await pilot.press("8", "ctrl+d")
+            await settle(pilot)
+            assert app.screen.focused is app.screen.query_one("#reports-as-of", Input)
+            await pilot.press("escape")
+            assert app.screen.focused is app.screen.query_one("#reports-list")
+            await pilot.press("9")
+            await settle(pilot)
+            assert app.current_mode == "journal"
+
+
+@sync
 async def test_enter_approve_and_disburse_a_loan(sqlite_url: str) -> None:
     with small_ledger(sqlite_url) as (engine, world):
         family = world.families[0]

@@ -1,4 +1,5 @@
-"""What every area and page shares: the top bar, the footer, Escape to go back from a page,
+"""What every area and page shares: the top bar, the footer, Escape to go back from a page
+(and, in an area, to leave a typed field for the area's list),
 failures (of workers, message handlers and actions) turned into an error dialog instead of a
 crash, and a redraw when the acting user changed while the screen was hidden."""
 
@@ -29,6 +30,13 @@ class LedgerScreen(Screen[None]):
     """An area of the app. Subclasses set `AREA` and implement `body()`."""
 
     AREA: ClassVar[str] = ""
+    # The widget (a selector) Escape moves to from a typed field: the area's list or picker,
+    # where the area keys (1–0), u and q work again; a field takes every key typed in it.
+    # Empty: Escape does nothing here.
+    LEAVE_TO: ClassVar[str] = ""
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "leave_field", "Leave the field", id="area.leave_field"),
+    ]
     _acting: Actor | None = None  # who the screen was last drawn for
     _froze = False  # whether its first drawing moved the heap out of the collector's reach
 
@@ -53,6 +61,15 @@ class LedgerScreen(Screen[None]):
     def body(self) -> ComposeResult:
         """The screen's own widgets, between the top bar and the footer."""
         yield from ()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "leave_field":
+            return bool(self.LEAVE_TO)
+        return super().check_action(action, parameters)
+
+    def action_leave_field(self) -> None:
+        """Escape: from a typed field to the area's list (`LEAVE_TO`)."""
+        self.query_one(self.LEAVE_TO).focus()
 
     @property
     def is_area(self) -> bool:

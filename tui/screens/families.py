@@ -23,10 +23,10 @@ class FamiliesScreen(LedgerScreen):
 
     AREA = "Families"
     CSS_PATH = "families.tcss"
+    LEAVE_TO = "#families-table"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash,ctrl+f", "find", "Find", id="families.find"),
         Binding("n", "new_loan", "New loan", id="families.new_loan"),
-        Binding("escape", "leave_search", "To the list", id="families.leave_search"),
     ]
 
     class FamiliesFound(Message):
@@ -107,10 +107,6 @@ class FamiliesScreen(LedgerScreen):
     def action_find(self) -> None:
         self.query_one("#families-search", Input).focus()
 
-    def action_leave_search(self) -> None:
-        """Escape leaves the search box for the list, where the area keys (1–0), n (new
-        loan), u and q work again: the search box takes every key typed in it."""
-        self.query_one("#families-table", DataTable).focus()
 
     def action_new_loan(self) -> None:
         family = self._current(self.query_one("#families-table", DataTable))

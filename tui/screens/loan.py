@@ -178,7 +178,7 @@ class LoanScreen(PageScreen):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in _WHEN:
             return self.page is not None and self.page.status in _WHEN[action]
-        return True
+        return super().check_action(action, parameters)
 
     # --- running a service ---------------------------------------------------------------
 

@@ -65,6 +65,7 @@ class MeetingScreen(LedgerScreen):
 
     AREA = "Village meeting"
     CSS_PATH = "meeting.tcss"
+    LEAVE_TO = "#meeting-village"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "post", "Post all", id="meeting.post", priority=True),
         Binding("f6", "fill_expected", "Fill expected", id="meeting.fill"),
@@ -72,7 +73,6 @@ class MeetingScreen(LedgerScreen):
         # fast typing ("10000⏎5000") never lands in the row just left.
         Binding("enter", "next_row", "Next row", show=False, priority=True,
                 id="meeting.next_row"),
-        Binding("escape", "leave_field", "Leave the field", id="meeting.leave"),
     ]
 
     class VillagesLoaded(Message):
@@ -237,11 +237,6 @@ class MeetingScreen(LedgerScreen):
         if not (isinstance(focused, Input) and focused.has_class("meeting-paid")):
             raise SkipAction()
         self.focus_next()
-
-    def action_leave_field(self) -> None:
-        """Escape leaves the typed fields for the village picker, where the area keys
-        (1–0), u (switch user) and q work again."""
-        self.query_one("#meeting-village", Select).focus()
 
     def action_fill_expected(self) -> None:
         for n, line in enumerate(self.lines):

@@ -146,7 +146,7 @@ class ProjectionsScreen(LedgerScreen):
         """The grid's keys only while a family's grid is open (hidden in the finder)."""
         if action in ("save", "add_line", "remove_line", "find"):
             return self.grid is not None
-        return True
+        return super().check_action(action, parameters)
 
     # --- reading -------------------------------------------------------------------------
 

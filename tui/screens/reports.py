@@ -38,6 +38,7 @@ class ReportsScreen(LedgerScreen):
 
     AREA = "Reports"
     CSS_PATH = "reports.tcss"
+    LEAVE_TO = "#reports-list"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+d", "focus_date", "As of", id="reports.as_of"),
     ]
