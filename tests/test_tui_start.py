@@ -136,3 +136,68 @@ async def test_the_dashboard_paints_first_and_fills_its_figures_from_a_worker(
             assert COMPUTING not in shown and "200,000 ៛" in shown
             assert set(screen._parts) == {"waiting", "due", "cash", "flows", "quality",
                                           "at_risk"}
+
+
+
+def _with_admin(sqlite_url: str) -> None:
+    with small_ledger(sqlite_url) as (engine, _), sa.orm.Session(engine) as session:
+        create_first_admin(session, name="admin", password=PASSWORD)
+        session.commit()
+
+
+def _first_screen(cli: Cli, monkeypatch: pytest.MonkeyPatch, then: Any = None) -> dict[str, Any]:
+    """Run `fsf` (open_app) headless: what its first screen is, then `then(pilot)`'s answer."""
+    seen: dict[str, Any] = {}
+
+    def run_headless(app: FsfApp) -> None:
+        async def look(pilot: Any) -> None:
+            await settle(pilot)
+            seen["screen"] = type(app.screen).__name__
+            seen["focused"] = app.focused.id if app.focused else None
+            names = app.screen.query("#login-name")
+            seen["name"] = names.first().value if names else None
+            if then is not None:
+                seen["then"] = await then(pilot)
+            app.exit()
+
+        App.run(app, headless=True, size=(80, 24), auto_pilot=look)
+
+    monkeypatch.setattr(FsfApp, "run", run_headless, raising=True)
+    open_app(cli)
+    return seen
+
+
+def test_fsf_on_a_new_ledger_opens_its_setup(tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("FSF_USER", raising=False)
+    seen = _first_screen(Cli(db=str(tmp_path / "new.sqlite")), monkeypatch)
+    assert seen["screen"] == "SetupScreen"
+
+
+def test_fsf_on_a_ledger_with_users_asks_who_signs_in(
+        sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    _with_admin(sqlite_url)
+    monkeypatch.delenv("FSF_USER", raising=False)
+    monkeypatch.delenv("FSF_PASSWORD", raising=False)
+    seen = _first_screen(Cli(db=sqlite_url), monkeypatch)
+    assert (seen["screen"], seen["name"], seen["focused"]) == ("LoginScreen", "", "login-name")
+
+
+def test_the_user_named_on_the_command_line_only_types_the_password(
+        sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    _with_admin(sqlite_url)
+    monkeypatch.delenv("FSF_PASSWORD", raising=False)  # asked in the form, not at the terminal
+
+    async def sign_in(pilot: Any) -> str | None:
+        for key in PASSWORD:
+            await pilot.press("space" if key == " " else key)
+        await pilot.press("enter")
+        for _ in range(50):
+            await settle(pilot)
+            if pilot.app.ledger.actor is not None:
+                return str(pilot.app.ledger.actor.name)
+        return None
+
+    seen = _first_screen(Cli(db=sqlite_url, user="admin"), monkeypatch, sign_in)
+    assert (seen["screen"], seen["name"], seen["focused"], seen["then"]) == (
+        "LoginScreen", "admin", "login-password", "admin")

@@ -53,6 +53,9 @@ class LedgerContext:
     actor: Actor | None
     name: str = "FSF Ledger"
     error_log: Path | None = None
+    # The name given with --user (or FSF_USER) when a login is still asked: the sign-in form
+    # starts with it, so only the password is typed.
+    user_name: str | None = None
 
     @property
     def user(self) -> Actor:
@@ -167,7 +170,8 @@ class FsfApp(App[None]):
         if self.ledger.actor is None:
             from tui.screens.login import LoginScreen
 
-            self.push_screen(LoginScreen(), callback=lambda _: self._start())
+            self.push_screen(LoginScreen(name=self.ledger.user_name),
+                             callback=lambda _: self._start())
         else:
             self._start()
 
@@ -321,27 +325,29 @@ class FsfApp(App[None]):
 
 
 def make_app(*, engine: sa.Engine, today: date, actor: Actor | None,
-             name: str | None = None) -> FsfApp:
+             name: str | None = None, user_name: str | None = None) -> FsfApp:
     """The app on `engine`, taking `today` as today, acting as `actor` (None: ask for a login
-    first). Opens nothing until it runs."""
+    first, its form filled in with `user_name`). Opens nothing until it runs."""
     return FsfApp(LedgerContext(engine=engine, today=today, actor=actor,
                                 name=name or "FSF Ledger",
-                                error_log=failure_log_path(engine.url)))
+                                error_log=failure_log_path(engine.url), user_name=user_name))
 
 
 def who_acts(cli: Cli, session: Session) -> Actor | None:
-    """The acting user: the demo administrator on a demo ledger, nobody yet (a login is asked)
-    on a ledger that has users, otherwise whoever --user or the account names."""
-    from tui.commands.context import acting_actor
+    """Who acts when the app opens: a demo ledger's demo administrator (unless --user names
+    one of its real users); otherwise nobody yet, and the app asks: a new ledger is set up
+    first, then the sign-in form is filled in with --user's name. Only a ledger that has a
+    fund but no users (made before users existed) is refused here, saying how to add one."""
+    from tui.commands.auth import DEMO_ADMIN, has_any_user
+    from tui.commands.context import acting_actor, is_demo_ledger
 
-    actor = acting_actor(cli, session)
-    if actor.demo:
-        return actor
-    try:
-        from ledger.users import has_users
-    except ImportError:  # pragma: no cover - a ledger package without users
-        return actor
-    return None if has_users(session) else actor
+    users = has_any_user(session)
+    if is_demo_ledger(session) and (cli.user in (None, DEMO_ADMIN) or not users):
+        return acting_actor(cli, session)
+    set_up = session.execute(sa.text("SELECT id FROM fund LIMIT 1")).first() is not None
+    if users or not set_up:
+        return None
+    return acting_actor(cli, session)  # exits 3: this ledger has no one to sign in as
 
 
 def _backup_before_upgrade(url: sa.URL, path: str) -> None:
@@ -395,6 +401,7 @@ def open_app(cli: Cli) -> None:
         cli.today = ledger_today(session, cli.today)
         session.rollback()
     try:
-        run_in_terminal(make_app(engine=engine, today=cli.today, actor=actor, name=name))
+        run_in_terminal(make_app(engine=engine, today=cli.today, actor=actor, name=name,
+                                 user_name=cli.user))
     finally:
         engine.dispose()

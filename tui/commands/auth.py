@@ -17,7 +17,8 @@ from ledger.actor import Actor, Role
 from tui.commands.context import EXIT_REFUSED, Cli, is_demo_ledger
 from tui.commands.errors import CliError, fail
 
-__all__ = ["DEMO_ADMIN", "PASSWORD_ENV", "authenticate", "is_demo", "read_new_password"]
+__all__ = ["DEMO_ADMIN", "PASSWORD_ENV", "authenticate", "has_any_user", "is_demo",
+           "read_new_password"]
 
 DEMO_ADMIN = "demo-admin"
 PASSWORD_ENV = "FSF_PASSWORD"
@@ -41,6 +42,11 @@ def _user_exists(session: Session, name: str) -> bool:
     # Plain SQL: a demo ledger's app opens without loading the table classes or argon2.
     query = sa.select(_USERS.c.id).where(_USERS.c.name == name)
     return session.execute(query).first() is not None
+
+
+def has_any_user(session: Session) -> bool:
+    """Whether the ledger has a user to sign in as (plain SQL, as `_user_exists`)."""
+    return session.execute(sa.select(_USERS.c.id).limit(1)).first() is not None
 
 
 def authenticate(cli: Cli, session: Session, command: str = "login") -> Actor:

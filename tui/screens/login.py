@@ -68,9 +68,10 @@ class LoginScreen(ModalScreen[Actor | None]):
     LoginScreen .login-hint { color: $text-muted; height: auto; }
     """
 
-    def __init__(self, *, switching: bool = False) -> None:
+    def __init__(self, *, switching: bool = False, name: str | None = None) -> None:
         super().__init__()
         self.switching = switching
+        self.name_given = name
 
     def compose(self) -> ComposeResult:
         from tui.app import FsfApp
@@ -82,12 +83,14 @@ class LoginScreen(ModalScreen[Actor | None]):
             else:
                 yield Static("[b]Sign in to FSF Ledger[/b]")
             yield Static("", id="login-hint", classes="login-hint")
-            yield Input(placeholder="user name", id="login-name")
+            yield Input(self.name_given or "", placeholder="user name", id="login-name")
             yield Input(placeholder="password", password=True, id="login-password")
             yield Static("", id="login-problem")
             yield Button("Sign in", id="login-go", variant="primary")
 
     def on_mount(self) -> None:
+        if self.name_given:  # named on the command line: only the password is left to type
+            self.query_one("#login-password", Input).focus()
         self._hint()
 
     @work(thread=True, exit_on_error=False)

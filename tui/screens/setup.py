@@ -89,7 +89,7 @@ class SetupScreen(ModalScreen[bool]):
         ("capital", "Capital received (riel; empty for none yet)", ""),
         ("contributor", "Contributor", "IOM"),
         ("received_on", "Received on (YYYY-MM-DD)", ""),
-        ("user", "First user (administrator) name; empty to add users later", ""),
+        ("user", "First user (administrator) name; empty only if `fsf user add` made one", ""),
         ("password", "Their password (8 characters or more)", ""),
     )
 
@@ -130,11 +130,15 @@ class SetupScreen(ModalScreen[bool]):
     def _set_up(self, answers: SetupAnswers) -> None:
         from ledger.services.funds import receive_capital
         from ledger.services.setup import DEFAULT_FUND, setup_ledger
+        from tui.commands.auth import has_any_user
 
         app = cast("FsfApp", self.app)
         actor = app.ledger.actor or SYSTEM
         try:
             with app.write_session() as session:
+                if not answers.user and not has_any_user(session):
+                    raise ServiceError("First user: nobody could sign in to this ledger: write "
+                                       "the administrator's name and password")
                 setup_ledger(session, actor=actor, name=answers.office,
                              province=answers.province, fund_name=answers.fund_name)
                 if answers.capital is not None and answers.capital.amount > 0:
