@@ -10,7 +10,7 @@ from pathlib import Path
 import openpyxl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
-from textual.widgets import Button, DataTable, Input, Select, Switch
+from textual.widgets import Button, Input, Select, Switch
 
 from ledger.db.tables import core_table
 from tests.import_support import FAMILY_HEADERS, write_csv
@@ -18,6 +18,7 @@ from tests.test_tui_world import app_on, scalar, screen_text, settle, small_ledg
 from tui.dialogs import ErrorDialog
 from tui.screens.export import ExportScreen
 from tui.screens.import_ import ImportScreen
+from tui.widgets.paged_table import PagedTable
 
 
 def _set(app: object, selector: str, value: object) -> None:
@@ -145,10 +146,12 @@ async def test_preview_fix_and_import_families(sqlite_url: str, tmp_path: Path) 
             _set(app, "#import-path", str(path))
             await pilot.press("ctrl+r")
             await settle(pilot, rounds=3)
-            problems = screen.query_one("#import-problems", DataTable)
-            found = [[str(c) for c in problems.get_row_at(i)] for i in range(problems.row_count)]
+            problems = screen.query_one("#import-problems", PagedTable)
+            found = [list(problems.row(i)[1]) for i in range(problems.total)]  # type: ignore[index]
             assert found and all(row[:3] == ["3", "sex", "Q"] for row in found)
-            assert screen.query_one("#import-rows", DataTable).row_count == 2
+            assert screen.query_one("#import-rows", PagedTable).total == 2
+            # The first problem's whole message shows below the lists.
+            assert f"Row 3, sex: {found[0][3]}" in screen_text(app)
             assert screen.query_one("#import-commit", Button).disabled
             await pilot.press("ctrl+s")  # refused: the preview has problems
             await settle(pilot)
@@ -157,9 +160,9 @@ async def test_preview_fix_and_import_families(sqlite_url: str, tmp_path: Path) 
             write_csv(path, FAMILY_HEADERS, _families(villages, "M"))
             await pilot.press("ctrl+r")
             await settle(pilot, rounds=3)
-            assert screen.query_one("#import-problems", DataTable).row_count == 0
+            assert screen.query_one("#import-problems", PagedTable).total == 0
             assert not screen.query_one("#import-commit", Button).disabled
-            assert "2 new families to import" in screen_text(app)
+            assert "2 new rows of families to import" in screen_text(app)
             await pilot.press("ctrl+s")
             await settle(pilot, rounds=3)
             assert screen.result is not None and screen.result.committed

@@ -1,7 +1,9 @@
 """Import any kind `fsf import` takes, from a spreadsheet. Preview validates the whole file
 (nothing is written) and lists every row and every problem with its row, column and value;
-Import, offered only for a valid preview, commits it in one transaction with a progress bar.
-Both run in workers with their own sessions."""
+the full text of the one under the cursor shows below the lists. Import, offered only for a
+valid preview, commits it in one transaction with a progress bar. Both run in workers with
+their own sessions; the lists draw only the lines on screen, so a file of 100,000 rows is
+listed at once."""
 
 from __future__ import annotations
 
@@ -14,13 +16,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
-from textual.widgets import Button, DataTable, Input, Label, ProgressBar, Select, Static
+from textual.widgets import Button, Input, Label, ProgressBar, Select, Static
 from textual.worker import Worker, WorkerState
 
 from tui.screens.base import PageScreen
+from tui.widgets.cells import counted
+from tui.widgets.paged_table import Column, ListSource, PagedTable
 
 if TYPE_CHECKING:
-    from imports import ImportPreview, ImportResult, Problem
+    from imports import ImportPreview, ImportResult, Problem, RowOutcome
 
 __all__ = ["IMPORT_KINDS", "ImportScreen"]
 
@@ -29,6 +33,28 @@ IMPORT_KINDS = ("families", "loans", "repayments", "collection", "courses", "enr
                 "followups", "reschedules", "writeoffs", "recoveries", "capital", "grants",
                 "reversals", "households")
 _STATUS_STYLE = {"new": "green", "unchanged": "dim", "error": "bold red"}
+_ROW_COLUMNS = (Column("Row", 7, right=True), Column("Ref", 22), Column("Status", 9),
+                Column("Why"))
+_PROBLEM_COLUMNS = (Column("Row", 7, right=True), Column("Column", 14), Column("Value", 18),
+                    Column("Message"))
+
+
+def _outcome_cells(index: int, r: RowOutcome) -> tuple[int, tuple[str, ...]]:
+    return index, (str(r.row), r.ref, r.status, r.message)
+
+
+def _problem_cells(index: int, p: Problem) -> tuple[int, tuple[str, ...]]:
+    return index, ("file" if p.row is None else str(p.row), p.column or "", p.value, p.message)
+
+
+def _told(p: Problem) -> str:
+    """A problem's whole text (the list cuts long messages to its width)."""
+    where = "The file" if p.row is None else f"Row {p.row}"
+    return f"{where}{', ' + p.column if p.column else ''}: {p.message}"
+
+
+def _status_style(cells: tuple[str, ...]) -> str:
+    return _STATUS_STYLE.get(cells[2], "")
 
 
 class ImportScreen(PageScreen):
@@ -66,6 +92,7 @@ class ImportScreen(PageScreen):
         super().__init__()
         self.preview: ImportPreview | None = None
         self.result: ImportResult | None = None
+        self.problems: tuple[Problem, ...] = ()  # those listed, in their order
 
     def body(self) -> ComposeResult:
         with Horizontal(id="import-pick"):
@@ -81,14 +108,14 @@ class ImportScreen(PageScreen):
             yield ProgressBar(id="import-progress", show_eta=False)
         yield Static("Choose the kind and the file, then Preview.", id="import-summary")
         yield Label("Rows", classes="import-section")
-        yield DataTable(id="import-rows", cursor_type="row", zebra_stripes=True)
+        yield PagedTable(_ROW_COLUMNS, ListSource((), _outcome_cells), id="import-rows",
+                         choosable=False, row_style=_status_style)
         yield Label("Problems", classes="import-section")
-        yield DataTable(id="import-problems", cursor_type="row", zebra_stripes=True)
+        yield PagedTable(_PROBLEM_COLUMNS, ListSource((), _problem_cells), id="import-problems",
+                         choosable=False)
+        yield Static("", id="import-detail")
 
     def on_mount(self) -> None:
-        self.query_one("#import-rows", DataTable).add_columns("Row", "Ref", "Status", "Why")
-        self.query_one("#import-problems", DataTable).add_columns(
-            "Row", "Column", "Value", "Message")
         self.query_one("#import-path", Input).focus()
 
     # --- choosing ------------------------------------------------------------------------
@@ -147,31 +174,41 @@ class ImportScreen(PageScreen):
     @on(Previewed)
     def _previewed(self, event: Previewed) -> None:
         p = self.preview = event.preview
-        rows = self.query_one("#import-rows", DataTable)
-        rows.clear()
-        for r in p.rows:
-            rows.add_row(str(r.row), r.ref, Text(r.status, style=_STATUS_STYLE.get(r.status, "")),
-                         r.message)
+        self.query_one("#import-rows", PagedTable).reload(ListSource(p.rows, _outcome_cells))
         self._show_problems(p.problems)
         name = p.path.name
         if p.problems:
-            self._say(Text(f"{name}: {len(p.problems)} problem(s) in {len(p.rows)} {p.kind} "
-                           "row(s). Correct the file and preview it again; nothing can be "
-                           "imported yet.", style="red"))
+            where = f" in {counted(len(p.rows), 'row')} of {p.kind}" if p.rows else ""
+            self._say(Text(f"{name}: {counted(len(p.problems), 'problem')}{where}. Correct the "
+                           "file and preview it again; nothing can be imported yet.",
+                           style="red"))
         elif p.created == 0:
-            self._say(f"{name}: all {p.unchanged} {p.kind} are already in the ledger exactly "
-                      "as in the file; nothing to import.")
+            self._say(f"{name}: all {counted(p.unchanged, 'row')} of {p.kind} are already in "
+                      "the ledger exactly as in the file; nothing to import.")
         else:
-            self._say(Text(f"{name}: valid. {p.created} new {p.kind} to import, {p.unchanged} "
-                           "already in the ledger. Import with ctrl+s.", style="green"))
+            self._say(Text(f"{name}: valid. {counted(p.created, 'new row')} of {p.kind} to "
+                           f"import, {p.unchanged:,} already in the ledger. Import with "
+                           "ctrl+s.", style="green"))
         self.query_one("#import-commit", Button).disabled = not (p.valid and p.created > 0)
 
     def _show_problems(self, problems: tuple[Problem, ...]) -> None:
-        table = self.query_one("#import-problems", DataTable)
-        table.clear()
-        for pr in problems:
-            table.add_row("file" if pr.row is None else str(pr.row), pr.column or "",
-                          pr.value, pr.message)
+        self.problems = problems
+        self.query_one("#import-problems", PagedTable).reload(
+            ListSource(problems, _problem_cells))
+        self.query_one("#import-detail", Static).update(_told(problems[0]) if problems else "")
+
+    @on(PagedTable.RowHighlighted, "#import-problems")
+    def _problem_under_cursor(self, event: PagedTable.RowHighlighted) -> None:
+        if event.table.has_focus and event.key < len(self.problems):
+            self.query_one("#import-detail", Static).update(_told(self.problems[event.key]))
+
+    @on(PagedTable.RowHighlighted, "#import-rows")
+    def _row_under_cursor(self, event: PagedTable.RowHighlighted) -> None:
+        rows = self.preview.rows if self.preview is not None else ()
+        if event.table.has_focus and event.key < len(rows):
+            row = rows[event.key]
+            self.query_one("#import-detail", Static).update(
+                f"Row {row.row}: {row.message}" if row.message else "")
 
     # --- commit --------------------------------------------------------------------------
 
@@ -184,7 +221,7 @@ class ImportScreen(PageScreen):
         self.query_one("#import-commit", Button).disabled = True
         self.query_one("#import-preview", Button).disabled = True
         self.query_one("#import-progress", ProgressBar).update(total=p.created, progress=0)
-        self._say(f"Importing {p.created} {p.kind}…")
+        self._say(f"Importing {counted(p.created, 'row')} of {p.kind}…")
         self._commit(p)
 
     @work(thread=True, exclusive=True, group="import", exit_on_error=False)
@@ -210,12 +247,13 @@ class ImportScreen(PageScreen):
         self.query_one("#import-preview", Button).disabled = False
         kind, name = r.preview.kind, r.preview.path.name
         if r.committed:
-            self._say(Text(f"{name}: imported {r.created} new {kind} (created {r.created}, "
-                           f"unchanged {r.unchanged}).", style="green"))
+            self._say(Text(f"{name}: imported {counted(r.created, 'new row')} of {kind} "
+                           f"(created {r.created:,}, unchanged {r.unchanged:,}).",
+                           style="green"))
         else:
             self._show_problems(r.problems)
-            self._say(Text(f"{name}: nothing was imported: {len(r.problems)} problem(s).",
-                           style="red"))
+            self._say(Text(f"{name}: nothing was imported: {counted(len(r.problems), 'problem')}"
+                           ".", style="red"))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         # LedgerScreen's handler also runs (Textual calls each class's): it shows the dialog.
