@@ -14,8 +14,10 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from ledger.db.tables import core_table
 from tui.screens.data.families import search_families
+from tui.screens.data.scope import village_filters
 
 if TYPE_CHECKING:
+    from ledger.actor import Actor
     from tui.app import FsfApp
 
 __all__ = ["PROVIDERS"]
@@ -114,7 +116,8 @@ class FamilyProvider(_LedgerProvider):
                 break  # "new loan for X" must not be cut again as "new loan" + "for X"
         if len(needle) < 2:
             return
-        rows = await self._read(partial(search_families, limit=10), needle)
+        rows = await self._read(partial(search_families, actor=self.fsf.ledger.user, limit=10),
+                                needle)
         matcher = self.matcher(query)
         for r in rows:
             label = f"{r.ref} {r.name_latin} ({r.village}) {r.name}"
@@ -129,22 +132,24 @@ class FamilyProvider(_LedgerProvider):
                       text=f"Projection for {label}")
 
 
-def _loans(session, text: str):  # type: ignore[no-untyped-def]
+def _loans(session, actor: Actor, text: str):  # type: ignore[no-untyped-def]
     loan, fam = core_table("loan"), core_table("family")
     like = f"%{text.lower()}%"
     return session.execute(
         sa.select(loan.c.id, loan.c.ref, loan.c.status, fam.c.head_name_latin)
         .join(fam, fam.c.id == loan.c.family_id)
-        .where(sa.func.lower(loan.c.ref).like(like)).order_by(loan.c.id.desc()).limit(10)).all()
+        .where(sa.func.lower(loan.c.ref).like(like), *village_filters(actor, fam.c.village_id))
+        .order_by(loan.c.id.desc()).limit(10)).all()
 
 
-def _villages(session, text: str):  # type: ignore[no-untyped-def]
+def _villages(session, actor: Actor, text: str):  # type: ignore[no-untyped-def]
     vil, fam = core_table("village"), core_table("family")
     like = f"%{text.lower()}%"
     return session.execute(
         sa.select(vil.c.id, vil.c.name_en, vil.c.name_kh)
         .where(sa.or_(sa.func.lower(vil.c.name_en).like(like), vil.c.name_kh.like(like)),
-               sa.exists().where(fam.c.village_id == vil.c.id))
+               sa.exists().where(fam.c.village_id == vil.c.id),
+               *village_filters(actor, vil.c.id))
         .order_by(vil.c.name_en).limit(10)).all()
 
 
@@ -155,7 +160,7 @@ class LoanProvider(_LedgerProvider):
         needle = query.lower().removeprefix("open loan").strip()
         if len(needle) < 2:
             return
-        for lid, ref, status, name in await self._read(_loans, needle):
+        for lid, ref, status, name in await self._read(_loans, self.fsf.ledger.user, needle):
             text = f"Open loan… {ref} ({status}) {name or ''}"
             yield Hit(0.6, text, partial(self.fsf.open_loan, int(lid)), text=text)
 
@@ -167,7 +172,7 @@ class VillageProvider(_LedgerProvider):
         needle = query.lower().removeprefix("open village").strip()
         if len(needle) < 2:
             return
-        for vid, en, kh in await self._read(_villages, needle):
+        for vid, en, kh in await self._read(_villages, self.fsf.ledger.user, needle):
             text = f"Open village… {en} {kh}"
             yield Hit(0.55, text, partial(self.fsf.open_village, int(vid)), text=text)
 

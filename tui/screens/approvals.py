@@ -164,7 +164,8 @@ class ApprovalsScreen(LedgerScreen):
         with self.fsf.write_session() as session:
             service(session)
         with self.fsf.read_session() as session:
-            page = loan_page(session, loan_id=item.loan_id, as_of=self.ctx.today)
+            page = loan_page(session, actor=self.ctx.user, loan_id=item.loan_id,
+                             as_of=self.ctx.today)
             items = list_pending(session, actor=self.ctx.user)
         self.post_message(self.ItemDecided(what, page, items))
 

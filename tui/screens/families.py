@@ -73,7 +73,7 @@ class FamiliesScreen(LedgerScreen):
     def search(self, text: str) -> None:
         """Find families matching `text` (a newer search cancels an older one)."""
         with self.fsf.read_session() as session:
-            rows = search_families(session, text)
+            rows = search_families(session, text, actor=self.ctx.user)
         self.post_message(self.FamiliesFound(text, rows))
 
     @on(FamiliesFound)

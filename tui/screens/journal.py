@@ -55,7 +55,12 @@ class JournalScreen(LedgerScreen):
     _postings_timer: Timer | None = None
 
     def body(self) -> ComposeResult:
-        yield PagedTable(COLUMNS, FunctionSource(entry_count, entry_rows), id="journal-table")
+        # The acting user is read at each reading: another may have signed in since.
+        source = FunctionSource(lambda session: entry_count(session, actor=self.ctx.user),
+                                lambda session, offset, limit: entry_rows(
+                                    session, offset, limit, actor=self.ctx.user))
+        yield Static(self._scope_text(), id="journal-scope")
+        yield PagedTable(COLUMNS, source, id="journal-table")
         yield Static("", id="journal-postings")
         yield Static("v: verify the hash chain, the balances and the cash", id="journal-verify")
 
@@ -63,8 +68,18 @@ class JournalScreen(LedgerScreen):
         self.query_one(PagedTable).focus()
 
     def reload(self) -> None:
-        """Read the journal again."""
+        """Read the journal again (for the user acting now)."""
+        self.query_one("#journal-scope", Static).update(self._scope_text())
         self.query_one(PagedTable).reload()
+
+    def _scope_text(self) -> str:
+        """Why a user limited to some villages sees no entry ("" for everyone else)."""
+        from ledger.actor import WholeFundOnly
+
+        actor = self.ctx.actor
+        if actor is None or actor.villages is None:
+            return ""
+        return str(WholeFundOnly(actor, "the journal"))
 
     @on(PagedTable.RowHighlighted, "#journal-table")
     def _highlighted(self, event: PagedTable.RowHighlighted) -> None:

@@ -100,7 +100,8 @@ class LoanScreen(PageScreen):
 
     def _read(self) -> tuple[LoanPage, WriteOffFacts | None]:
         with self.fsf.read_session() as session:
-            page = loan_page(session, loan_id=self.loan_id, as_of=self.ctx.today)
+            page = loan_page(session, actor=self.ctx.user, loan_id=self.loan_id,
+                             as_of=self.ctx.today)
             return page, write_off_facts(session, page)
 
     @work(thread=True, exclusive=True, group="loan-read", exit_on_error=False)

@@ -4,7 +4,7 @@ million loans opens as fast as one of ten); a status filter; Enter opens the loa
 from __future__ import annotations
 
 from functools import partial
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import sqlalchemy as sa
 from textual import on
@@ -14,10 +14,13 @@ from textual.widgets import Static
 
 from ledger.money import Money
 from tui.screens.base import LedgerScreen
+from tui.screens.data.scope import family_filters
 from tui.widgets.paged_table import Column, FunctionSource, PagedTable
 
 if TYPE_CHECKING:  # the ORM loads in the workers that read the rows
     from sqlalchemy.orm import Session
+
+    from ledger.actor import Actor
 
 __all__ = ["LOAN_COLUMNS", "LoansScreen", "loan_count", "loan_rows"]
 
@@ -36,22 +39,27 @@ _LOAN = sa.table("loan", *map(sa.column, ("id", "ref", "family_id", "principal_m
 _FAMILY = sa.table("family", *map(sa.column, ("id", "ref", "head_name_latin", "head_name",
                                               "village_id")))
 _VILLAGE = sa.table("village", sa.column("id"), sa.column("name_en"))
-def loan_count(session: Session, *, status: str | None = None) -> int:
-    """How many loans the list holds (with `status`, only those; ix_loan_status)."""
-    loan = _LOAN
-    query = sa.select(sa.func.count()).select_from(loan)
-    return int(session.execute(query.where(loan.c.status == status) if status else query)
-               .scalar_one())
+def _seen(query: sa.Select[Any], status: str | None, actor: Actor | None) -> sa.Select[Any]:
+    """`query` narrowed to the loans in `status` (if any) of the families `actor` sees."""
+    if status:
+        query = query.where(_LOAN.c.status == status)
+    return query.where(*family_filters(actor, _LOAN.c.family_id)) if actor else query
 
 
-def loan_rows(session: Session, offset: int, limit: int, *,
-              status: str | None = None) -> list[tuple[int, tuple[str, ...]]]:
+def loan_count(session: Session, *, status: str | None = None,
+               actor: Actor | None = None) -> int:
+    """How many loans the list holds (with `status`, only those; ix_loan_status), of the
+    families `actor` sees (None: every loan)."""
+    query = sa.select(sa.func.count()).select_from(_LOAN)
+    return int(session.execute(_seen(query, status, actor)).scalar_one())
+
+
+def loan_rows(session: Session, offset: int, limit: int, *, status: str | None = None,
+              actor: Actor | None = None) -> list[tuple[int, tuple[str, ...]]]:
     """One page of the list, newest first: (loan id, the cells shown). The page's ids are
     read from the primary key (or ix_loan_status) alone, then joined to their names."""
     loan, fam, vil = _LOAN, _FAMILY, _VILLAGE
-    page = sa.select(loan.c.id).order_by(loan.c.id.desc())
-    if status:
-        page = page.where(loan.c.status == status)
+    page = _seen(sa.select(loan.c.id).order_by(loan.c.id.desc()), status, actor)
     ids = page.offset(offset).limit(limit).subquery()
     rows = session.execute(
         sa.select(loan.c.id, loan.c.ref, fam.c.ref, fam.c.head_name_latin, vil.c.name_en,
@@ -80,26 +88,30 @@ class LoansScreen(LedgerScreen):
 
     def _source(self) -> FunctionSource:
         status = _FILTERS[self.filter_at]
-        return FunctionSource(partial(loan_count, status=status),
-                              partial(loan_rows, status=status))
+        return FunctionSource(partial(loan_count, status=status, actor=self.ctx.user),
+                              partial(loan_rows, status=status, actor=self.ctx.user))
 
     def body(self) -> ComposeResult:
-        yield Static("All loans, newest first  (t: filter by status)", id="loans-caption")
+        yield Static(self._caption(), id="loans-caption")
         yield PagedTable(LOAN_COLUMNS, self._source(), id="loans-table")
 
     def on_mount(self) -> None:
         self.query_one(PagedTable).focus()
 
     def reload(self) -> None:
-        """Read the list again."""
+        """Read the list again (for the user acting now, with the filter chosen)."""
+        self.query_one("#loans-caption", Static).update(self._caption())
         self.query_one(PagedTable).reload(self._source())
+
+    def _caption(self) -> str:
+        status = _FILTERS[self.filter_at]
+        what = "All loans" if status is None else status.replace("_", " ").capitalize()
+        villages = self.ctx.actor.villages if self.ctx.actor is not None else None
+        where = f" in villages {', '.join(sorted(villages))}" if villages is not None else ""
+        return f"{what}{where}, newest first  (t: filter by status)"
 
     def action_next_filter(self) -> None:
         self.filter_at = (self.filter_at + 1) % len(_FILTERS)
-        status = _FILTERS[self.filter_at]
-        self.query_one("#loans-caption", Static).update(
-            f"{'All loans' if status is None else status.replace('_', ' ').capitalize()}"
-            ", newest first  (t: filter by status)")
         self.reload()
 
     @on(PagedTable.RowChosen, "#loans-table")

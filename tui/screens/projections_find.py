@@ -68,7 +68,7 @@ class FamilyFinder(Vertical):
         """Families matching `text` (a newer search makes an older one's result moot)."""
         fsf = cast("FsfApp", self.app)
         with fsf.read_session() as session:
-            rows = search_families(session, text, limit=100)
+            rows = search_families(session, text, actor=fsf.ledger.user, limit=100)
         self.post_message(self._Found(text, rows))
 
     @on(_Found)

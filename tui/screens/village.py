@@ -49,7 +49,7 @@ class VillageScreen(PageScreen):
     def reload(self) -> None:
         """Read the village again."""
         with self.fsf.read_session() as session:
-            rows = village_families(session, self.village_id)
+            rows = village_families(session, self.village_id, actor=self.ctx.user)
         self.post_message(self.VillageLoaded(rows))
 
     @on(VillageLoaded)

@@ -47,7 +47,7 @@ class VillagesScreen(LedgerScreen):
     def reload(self) -> None:
         """Read the report again."""
         with self.fsf.read_session() as session:
-            rows = villages(session, self.ctx.today)
+            rows = villages(session, self.ctx.today, actor=self.ctx.user)
         self.post_message(self.VillagesLoaded(rows))
 
     @on(VillagesLoaded)

@@ -12,6 +12,7 @@ from ledger.actor import Actor, Permission
 from ledger.db.tables import core_table
 from ledger.money import Money
 from ledger.services.families import sensitive_facts
+from tui.screens.data.scope import require_family, village_filters
 
 __all__ = ["FamilyPage", "FamilyRow", "LoanLine", "family_page", "family_trainings",
            "search_families"]
@@ -64,8 +65,10 @@ class FamilyPage:
     loans: tuple[LoanLine, ...]
 
 
-def search_families(session: Session, text: str, *, limit: int = 200) -> list[FamilyRow]:
-    """Families whose reference, name (Khmer or Latin), village or id match `text`."""
+def search_families(session: Session, text: str, *, actor: Actor,
+                    limit: int = 200) -> list[FamilyRow]:
+    """Families `actor` sees whose reference, name (Khmer or Latin), village or id match
+    `text`."""
     fam, vil, loan = core_table("family"), core_table("village"), core_table("loan")
     open_loan = (
         sa.select(loan.c.ref)
@@ -75,7 +78,7 @@ def search_families(session: Session, text: str, *, limit: int = 200) -> list[Fa
     query = (
         sa.select(fam.c.id, fam.c.ref, fam.c.head_name, fam.c.head_name_latin, vil.c.name_en,
                   vil.c.name_kh, open_loan)
-        .join(vil, vil.c.id == fam.c.village_id)
+        .join(vil, vil.c.id == fam.c.village_id).where(*village_filters(actor, fam.c.village_id))
         .order_by(fam.c.ref).limit(limit)
     )
     needle = text.strip().lower()
@@ -92,7 +95,9 @@ def search_families(session: Session, text: str, *, limit: int = 200) -> list[Fa
 
 
 def family_page(session: Session, *, actor: Actor, family_id: int) -> FamilyPage:
-    """Everything the family's page shows; sensitive facts only when the role may see them."""
+    """Everything the family's page shows; sensitive facts only when the role may see them
+    (NotFound for a family outside the actor's villages)."""
+    require_family(session, actor, family_id)
     fam, vil = core_table("family"), core_table("village")
     row = session.execute(
         sa.select(fam, vil.c.name_en, vil.c.name_kh).join(vil, vil.c.id == fam.c.village_id)

@@ -1,24 +1,33 @@
-"""The journal, newest entry first, a page at a time, and one entry's postings."""
+"""The journal, newest entry first, a page at a time, and one entry's postings. The journal
+holds every village's entries (their memos name the families), so a user limited to some
+villages is shown none, as the fund position is refused to her (`WholeFundOnly`)."""
 
 from __future__ import annotations
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ledger.actor import Actor
 from ledger.db.tables import core_table
 from ledger.money import Money
 
 __all__ = ["entry_count", "entry_postings", "entry_rows"]
 
 
-def entry_count(session: Session) -> int:
-    """How many entries the journal holds."""
+def entry_count(session: Session, *, actor: Actor) -> int:
+    """How many entries the journal holds (none for a user limited to some villages)."""
+    if actor.villages is not None:
+        return 0
     return int(session.execute(
         sa.select(sa.func.count()).select_from(core_table("journal_entry"))).scalar_one())
 
 
-def entry_rows(session: Session, offset: int, limit: int) -> list[tuple[int, tuple[str, ...]]]:
-    """One page of entries, newest (highest sequence) first: seq, date, kind, amount, who, memo."""
+def entry_rows(session: Session, offset: int, limit: int, *,
+               actor: Actor) -> list[tuple[int, tuple[str, ...]]]:
+    """One page of entries, newest (highest sequence) first: seq, date, kind, amount, who, memo
+    (none for a user limited to some villages)."""
+    if actor.villages is not None:
+        return []
     je, post = core_table("journal_entry"), core_table("posting")
     page = (sa.select(je.c.id, je.c.seq, je.c.occurred_on, je.c.kind, je.c.created_by, je.c.memo)
             .order_by(je.c.seq.desc()).offset(offset).limit(limit).subquery())

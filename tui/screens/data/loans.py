@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ledger.accounts import AccountRole
+from ledger.actor import Actor
 from ledger.allocation import payoff_amount
 from ledger.arrears import Arrears, arrears_as_of
 from ledger.db.tables import Loan, core_table
@@ -16,6 +17,7 @@ from ledger.money import Currency, Money, get_currency
 from ledger.schedule import build_schedule
 from ledger.services.loan_book import get_loan, load_state, loan_terms
 from ledger.services.writeoffs import recoverable
+from tui.screens.data.scope import require_loan
 
 __all__ = [
     "PLANNED",
@@ -98,8 +100,10 @@ def _planned(loan: Loan, cur: Currency, as_of: date) -> tuple[date, tuple[Instal
     return start, lines
 
 
-def loan_page(session: Session, *, loan_id: int, as_of: date) -> LoanPage:
-    """Everything the loan's page shows, replayed as of `as_of`."""
+def loan_page(session: Session, *, actor: Actor, loan_id: int, as_of: date) -> LoanPage:
+    """Everything the loan's page shows, replayed as of `as_of` (NotFound for a loan outside
+    the actor's villages)."""
+    require_loan(session, actor, loan_id)
     loan = get_loan(session, loan_id)
     cur = get_currency(loan.currency)
     fam = session.execute(sa.select(core_table("family")).where(

@@ -10,8 +10,10 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from ledger.actor import Actor
 from ledger.db.tables import core_table
 from ledger.money import KHR, Money
+from tui.screens.data.scope import require_village, village_filters
 
 __all__ = ["VillageLine", "village_families", "villages"]
 
@@ -28,8 +30,9 @@ class VillageLine:
     outstanding: Money
 
 
-def villages(session: Session, as_of: date) -> list[VillageLine]:
-    """Every village with families in the ledger, with its loans' outstanding principal."""
+def villages(session: Session, as_of: date, *, actor: Actor) -> list[VillageLine]:
+    """Every village with families in the ledger that `actor` sees, with its loans'
+    outstanding principal."""
     vil, fam, loan = core_table("village"), core_table("family"), core_table("loan")
     post, acct, je = core_table("posting"), core_table("account"), core_table("journal_entry")
     owed = (sa.select(fam.c.village_id, sa.func.sum(post.c.amount_minor).label("owed"))
@@ -46,13 +49,17 @@ def villages(session: Session, as_of: date) -> list[VillageLine]:
         sa.select(vil.c.id, vil.c.name_en, vil.c.name_kh, counts.c.n, active.c.n, owed.c.owed)
         .join(counts, counts.c.village_id == vil.c.id)
         .outerjoin(active, active.c.village_id == vil.c.id)
-        .outerjoin(owed, owed.c.village_id == vil.c.id).order_by(vil.c.name_en)).all()
+        .outerjoin(owed, owed.c.village_id == vil.c.id)
+        .where(*village_filters(actor, vil.c.id)).order_by(vil.c.name_en)).all()
     return [VillageLine(int(i), en, kh, int(n), int(a or 0), Money.from_minor(int(o or 0), KHR))
             for i, en, kh, n, a, o in rows]
 
 
-def village_families(session: Session, village_id: int) -> list[tuple[int, tuple[str, ...]]]:
-    """A village's families with their latest loan: (family id, cells)."""
+def village_families(session: Session, village_id: int, *,
+                     actor: Actor) -> list[tuple[int, tuple[str, ...]]]:
+    """A village's families with their latest loan: (family id, cells); NotFound for a
+    village outside the actor's."""
+    require_village(session, actor, village_id)
     fam, loan = core_table("family"), core_table("loan")
     latest = (sa.select(loan.c.family_id, sa.func.max(loan.c.id).label("loan_id"))
               .group_by(loan.c.family_id).subquery())

@@ -1,0 +1,92 @@
+"""A treasurer limited to one village sees, in every area of the app, only the families of
+that village and their loans; a family, loan or village page of another is "not in this
+ledger", and the journal (every village's entries) is shown to her empty, with the reason.
+The officer beside her sees everything."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from ledger.actor import Actor, Role
+from tests.test_tui_world import OFFICER, app_on, screen_text, settle, small_ledger, sync
+from tui.dialogs import ErrorDialog
+from tui.screens.families import FamiliesScreen
+from tui.screens.journal import JournalScreen
+from tui.screens.villages import VillagesScreen
+from tui.widgets.paged_table import PagedTable
+
+
+def _treasurer_of(engine: sa.Engine, village_id: int) -> Actor:
+    with engine.connect() as conn:
+        code = conn.execute(sa.text("select code from village where id = :i"),
+                            {"i": village_id}).scalar_one()
+    return Actor("tess", frozenset({Role.TREASURER}), villages=frozenset({code}))
+
+
+@sync
+async def test_a_treasurer_sees_only_her_village_in_every_area(sqlite_url: str) -> None:
+    with small_ledger(sqlite_url) as (engine, world):
+        with sa.orm.Session(engine) as session:
+            world.session = session
+            other, mine = (world.loan(family, 200_000) for family in world.families[:2])
+        tess = _treasurer_of(engine, world.villages[1])  # F002's village
+        for actor, sees_other in ((tess, False), (OFFICER, True)):
+            app = app_on(engine, actor=actor)
+            async with app.run_test(size=(120, 40)) as pilot:
+                await settle(pilot)
+                await pilot.press("2")  # Families: every family, before anything is typed
+                await settle(pilot, rounds=3)
+                assert isinstance(app.screen, FamiliesScreen)
+                shown = screen_text(app)
+                assert "F002" in shown and ("F001" in shown) is sees_other
+                await pilot.press("escape", "3")  # Loans
+                await settle(pilot, rounds=3)
+                loans = app.screen.query_one(PagedTable)
+                assert loans.total == (2 if sees_other else 1)
+                assert ("All loans in villages" in screen_text(app)) is not sees_other
+                first = loans.row(0)  # newest first: hers, in either case
+                assert first is not None and first[0] == mine
+                await pilot.press("5")  # Villages
+                await settle(pilot, rounds=3)
+                assert isinstance(app.screen, VillagesScreen)
+                villages = len(app.screen.query_one("#villages-table").rows)
+                assert villages == 3 if sees_other else villages == 1  # a family in each
+                await pilot.press("9")  # Journal
+                await settle(pilot, rounds=3)
+                assert isinstance(app.screen, JournalScreen)
+                journal = app.screen.query_one(PagedTable)
+                assert (journal.total > 0) is sees_other
+                assert ("tess sees only villages" in screen_text(app)) is not sees_other
+                for open_page, page_id in ((app.open_family, world.families[0]),
+                                           (app.open_loan, other),
+                                           (app.open_village, world.villages[0])):
+                    open_page(page_id)
+                    await settle(pilot, rounds=3)
+                    refused = isinstance(app.screen, ErrorDialog)
+                    assert refused is not sees_other, screen_text(app)
+                    if refused:
+                        assert "is not in this ledger" in screen_text(app)
+                    await pilot.press("escape")
+                    await settle(pilot)
+                    if not refused:  # the page itself
+                        await pilot.press("escape")
+                        await settle(pilot)
+
+
+def test_the_palette_and_the_projection_finder_find_only_her_village(sqlite_url: str) -> None:
+    from tui.providers import _loans, _villages
+    from tui.screens.data.families import search_families
+
+    with small_ledger(sqlite_url) as (engine, world):
+        with sa.orm.Session(engine) as session:
+            world.session = session
+            for family in world.families[:2]:
+                world.loan(family, 200_000)
+        tess = _treasurer_of(engine, world.villages[1])
+        with sa.orm.Session(engine) as session:
+            for actor, families in ((tess, ["F002"]), (OFFICER, ["F001", "F002", "F003"])):
+                assert [r.ref for r in search_families(session, "", actor=actor)] == families
+                found = {str(name) for _, _, _, name in _loans(session, actor, "l")}
+                assert len(found) == len(families) - (actor is OFFICER)  # F003 has no loan
+                villages = {int(v) for v, _, _ in _villages(session, actor, "")}
+                assert (villages == {world.villages[1]}) is (actor is tess)
