@@ -5,6 +5,7 @@
 - `pg_url`: the URL of a fresh, migrated PostgreSQL database, dropped after the test.
 - `make_pg_database(migrated=True)`: make more fresh PostgreSQL databases (dropped afterwards).
 - `sqlite_url`: the URL of a fresh, migrated SQLite file.
+- `ledger_url`: the URL of a fresh, migrated ledger on each database in turn.
 - `twins`: sessions on two fresh ledgers of the same database, for comparing two paths.
 
 Speed (measured here): migrating once per run (per xdist worker) into a template and cloning
@@ -129,6 +130,12 @@ def sqlite_url(_sqlite_template: Path, tmp_path: Path) -> str:
     path = tmp_path / "ledger.sqlite"
     shutil.copyfile(_sqlite_template, path)
     return f"sqlite:///{path}"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def ledger_url(request: pytest.FixtureRequest) -> str:
+    """A fresh migrated ledger on each database."""
+    return str(request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url"))
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])

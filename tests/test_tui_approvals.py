@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import pytest
 import sqlalchemy as sa
 from textual.pilot import Pilot
 from textual.widgets import Input, Select
@@ -37,12 +36,6 @@ from tui.screens.login import LoginScreen
 from tui.screens.meeting import MeetingScreen
 
 PASSWORD = "long enough 1"
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def ledger_url(request: pytest.FixtureRequest) -> str:
-    """A fresh migrated ledger on each database."""
-    return str(request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url"))
 
 
 @contextmanager

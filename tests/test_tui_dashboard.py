@@ -52,12 +52,6 @@ def _pay_on_time(session: Session, loan_id: int, version: int = 1, until: date =
                          amount=Money.from_minor(amount, "KHR"), paid_on=due)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def ledger_url(request: pytest.FixtureRequest) -> str:
-    """A fresh migrated ledger on each database."""
-    return str(request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url"))
-
-
 @pytest.fixture
 def book(ledger_url: str) -> Iterator[tuple[sa.Engine, dict[str, int]]]:
     """F001 paid five installments on their due dates, then nothing (late since May 14);

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from datetime import date
 
-import pytest
 import sqlalchemy as sa
 from textual.widgets import DataTable
 
@@ -29,12 +28,6 @@ from tests.test_tui_world import (
 from tui.app import FsfApp
 from tui.dialogs import ConfirmDialog, EntryDialog
 from tui.screens.loan import LoanScreen
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def ledger_url(request: pytest.FixtureRequest) -> str:
-    """A fresh migrated ledger on each database."""
-    return str(request.getfixturevalue("sqlite_url" if request.param == "sqlite" else "pg_url"))
 
 
 def riel(n: int) -> Money:

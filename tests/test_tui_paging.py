@@ -100,3 +100,15 @@ async def test_end_shows_the_last_row_under_no_scroll_bar() -> None:
         await pilot.press("end")
         await settle(pilot)
         assert table.cursor == 999 and "L0000999" in _shown(app)
+
+
+@sync
+async def test_rows_still_being_computed_show_as_reading() -> None:
+    app = _Probe(None)  # type: ignore[arg-type]
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        table = app.query_one(PagedTable)
+        assert table.total == -1 and "reading…" in _shown(app)
+        table.reload(ListSource(["a", "b"], lambda i, x: (i, (x, ""))))
+        await settle(pilot)
+        assert table.total == 2 and "reading…" not in _shown(app)

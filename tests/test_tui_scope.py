@@ -8,10 +8,22 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from ledger.actor import Actor, Role
-from tests.test_tui_world import OFFICER, app_on, screen_text, settle, small_ledger, sync
+from tests.test_tui_world import (
+    OFFICER,
+    TODAY,
+    app_on,
+    screen_text,
+    settle,
+    small_ledger,
+    sync,
+)
 from tui.dialogs import ErrorDialog
+from tui.providers import _loans, _villages
+from tui.screens.data.families import search_families
+from tui.screens.data.overview import villages as village_lines
 from tui.screens.families import FamiliesScreen
 from tui.screens.journal import JournalScreen
+from tui.screens.village import VillageScreen
 from tui.screens.villages import VillagesScreen
 from tui.widgets.paged_table import PagedTable
 
@@ -24,8 +36,8 @@ def _treasurer_of(engine: sa.Engine, village_id: int) -> Actor:
 
 
 @sync
-async def test_a_treasurer_sees_only_her_village_in_every_area(sqlite_url: str) -> None:
-    with small_ledger(sqlite_url) as (engine, world):
+async def test_a_treasurer_sees_only_her_village_in_every_area(ledger_url: str) -> None:
+    with small_ledger(ledger_url) as (engine, world):
         with sa.orm.Session(engine) as session:
             world.session = session
             other, mine = (world.loan(family, 200_000) for family in world.families[:2])
@@ -49,8 +61,19 @@ async def test_a_treasurer_sees_only_her_village_in_every_area(sqlite_url: str) 
                 await pilot.press("5")  # Villages
                 await settle(pilot, rounds=3)
                 assert isinstance(app.screen, VillagesScreen)
-                villages = len(app.screen.query_one("#villages-table").rows)
+                villages = app.screen.query_one("#villages-table", PagedTable).total
                 assert villages == 3 if sees_other else villages == 1  # a family in each
+                if not sees_other:  # Enter opens her village's families
+                    await pilot.press("enter")
+                    await settle(pilot, rounds=3)
+                    assert isinstance(app.screen, VillageScreen)
+                    assert app.screen.village_id == world.villages[1]
+                    with engine.connect() as conn:  # her loan's whole ref, not cut
+                        ref = conn.execute(sa.text("select ref from loan where id = :i"),
+                                           {"i": mine}).scalar_one()
+                    assert "F002" in screen_text(app) and f" {ref} " in screen_text(app)
+                    await pilot.press("escape")
+                    await settle(pilot)
                 await pilot.press("9")  # Journal
                 await settle(pilot, rounds=3)
                 assert isinstance(app.screen, JournalScreen)
@@ -73,11 +96,8 @@ async def test_a_treasurer_sees_only_her_village_in_every_area(sqlite_url: str) 
                         await settle(pilot)
 
 
-def test_the_palette_and_the_projection_finder_find_only_her_village(sqlite_url: str) -> None:
-    from tui.providers import _loans, _villages
-    from tui.screens.data.families import search_families
-
-    with small_ledger(sqlite_url) as (engine, world):
+def test_the_palette_the_finder_and_the_villages_keep_to_her_village(ledger_url: str) -> None:
+    with small_ledger(ledger_url) as (engine, world):
         with sa.orm.Session(engine) as session:
             world.session = session
             for family in world.families[:2]:
@@ -90,3 +110,8 @@ def test_the_palette_and_the_projection_finder_find_only_her_village(sqlite_url:
                 assert len(found) == len(families) - (actor is OFFICER)  # F003 has no loan
                 villages = {int(v) for v, _, _ in _villages(session, actor, "")}
                 assert (villages == {world.villages[1]}) is (actor is tess)
+            # Her village's line, summed from her families alone, is the officer's line.
+            hers = village_lines(session, TODAY, actor=tess)
+            everyone = village_lines(session, TODAY, actor=OFFICER)
+            assert hers == [line for line in everyone if line.id == world.villages[1]]
+            assert hers[0].outstanding.amount > 0 and hers[0].active == 1

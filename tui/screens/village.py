@@ -35,7 +35,9 @@ class VillageScreen(PageScreen):
         yield Static("Families of the village; Enter opens one", id="village-caption")
         table: DataTable[object] = DataTable(id="village-table", cursor_type="row",
                                              zebra_stripes=True)
-        for label, width in (("Family", 6), ("Name", 16), ("Loan", 8), ("Status", 8),
+        # Wide enough for a national ledger's refs (F0000691, L0000691) and every status:
+        # the table cuts a cell without a mark, and a cut ref reads as another family's.
+        for label, width in (("Family", 9), ("Name", 16), ("Loan", 14), ("Status", 11),
                              ("Principal", 11)):
             table.add_column(label, width=width, key=label)
         table.add_column("ឈ្មោះ", key="khmer")

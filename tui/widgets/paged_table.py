@@ -128,10 +128,11 @@ class PagedTable(ScrollView, can_focus=True):
         def control(self) -> PagedTable:
             return self.table
 
-    def __init__(self, columns: Sequence[Column], source: RowSource, *,
+    def __init__(self, columns: Sequence[Column], source: RowSource | None, *,
                  id: str | None = None, choosable: bool = True,
                  row_style: Callable[[tuple[str, ...]], str] | None = None) -> None:
-        """`choosable=False`: Enter chooses nothing (and the footer does not offer it);
+        """`source` None: "reading…" until `reload` gives one (its rows are being computed);
+        `choosable=False`: Enter chooses nothing (and the footer does not offer it);
         `row_style(cells)` gives a row's style (a Rich style text, "" for none)."""
         super().__init__(id=id)
         self.columns = tuple(columns)
@@ -158,13 +159,16 @@ class PagedTable(ScrollView, can_focus=True):
         self._pages.clear()
         self._loading.clear()
         self._texts.clear()
-        self._count(self._generation)
+        if self.source is None:
+            self.total = -1
+            return
+        self._count(self._generation, self.source)
 
     @work(thread=True, exit_on_error=False, group="paged-table-count")
-    def _count(self, generation: int) -> None:
+    def _count(self, generation: int, source: RowSource) -> None:
         with self.app.read_session() as session:  # type: ignore[attr-defined]
-            total = self.source.count(session)
-            first = self.source.rows(session, 0, self.PAGE)
+            total = source.count(session)
+            first = source.rows(session, 0, self.PAGE)
         self.app.call_from_thread(self._counted, generation, total, first)
 
     def _counted(self, generation: int, total: int, first: list[Row]) -> None:
@@ -179,8 +183,10 @@ class PagedTable(ScrollView, can_focus=True):
 
     @work(thread=True, exit_on_error=False, group="paged-table-page")
     def _page(self, generation: int, page: int) -> None:
+        source = self.source
+        assert source is not None  # pages are asked for only once a source has a count
         with self.app.read_session() as session:  # type: ignore[attr-defined]
-            rows = self.source.rows(session, page * self.PAGE, self.PAGE)
+            rows = source.rows(session, page * self.PAGE, self.PAGE)
         self.app.call_from_thread(self._paged, generation, page, rows)
 
     def _paged(self, generation: int, page: int, rows: list[Row]) -> None:
