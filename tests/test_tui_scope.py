@@ -5,7 +5,11 @@ The officer beside her sees everything."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import openpyxl
 import sqlalchemy as sa
+from textual.widgets import Input, Select
 
 from ledger.actor import Actor, Role
 from tests.test_tui_world import (
@@ -21,6 +25,7 @@ from tui.dialogs import ErrorDialog
 from tui.providers import _loans, _villages
 from tui.screens.data.families import search_families
 from tui.screens.data.overview import villages as village_lines
+from tui.screens.export import ExportScreen
 from tui.screens.families import FamiliesScreen
 from tui.screens.journal import JournalScreen
 from tui.screens.village import VillageScreen
@@ -115,3 +120,30 @@ def test_the_palette_the_finder_and_the_villages_keep_to_her_village(ledger_url:
             everyone = village_lines(session, TODAY, actor=OFFICER)
             assert hers == [line for line in everyone if line.id == world.villages[1]]
             assert hers[0].outstanding.amount > 0 and hers[0].active == 1
+
+
+@sync
+async def test_a_treasurer_is_offered_her_collection_sheet_to_export(sqlite_url: str,
+                                                                   tmp_path: Path) -> None:
+    with small_ledger(sqlite_url) as (engine, world):
+        with sa.orm.Session(engine) as session:
+            world.session = session
+            world.loan(world.families[1], 200_000)
+        tess = _treasurer_of(engine, world.villages[1])
+        code = next(iter(tess.villages or ()))
+        out = tmp_path / "sheet.xlsx"
+        app = app_on(engine, actor=tess)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            await pilot.press("e")
+            await settle(pilot)
+            assert isinstance(app.screen, ExportScreen)
+            kind = app.screen.query_one("#export-kind", Select)
+            assert [value for _, value in kind._options] == ["collection"]
+            assert app.screen.query_one("#export-village", Input).value == code
+            app.screen.query_one("#export-path", Input).value = str(out)
+            await pilot.press("ctrl+s")
+            await settle(pilot, rounds=3)
+            assert app.screen.written == out
+        assert code in " ".join(str(c.value) for c in openpyxl.load_workbook(out).active["A"]
+                                if c.value)

@@ -20,7 +20,7 @@ from textual.message import Message
 from textual.widgets import Button, Input, Label, ProgressBar, Select, Static, Switch
 from textual.worker import Worker, WorkerState
 
-from ledger.actor import Actor
+from ledger.actor import Actor, Permission
 from tui.screens.base import PageScreen
 from tui.widgets.cells import counted
 
@@ -33,6 +33,9 @@ EXPORTS: tuple[tuple[str, str], ...] = (
     ("family", "Family statement"),
     ("csv", "CSV of a table"),
 )
+# What each export needs: a treasurer may write her villages' collection sheets, nothing else.
+_NEEDS = {"ledger": Permission.EXPORT, "collection": Permission.COLLECTION_SHEETS,
+          "family": Permission.EXPORT, "csv": Permission.EXPORT}
 # The fields each export uses (the output path is always shown).
 _FIELDS = {
     "ledger": ("as_of", "pseudonymise"),
@@ -140,17 +143,26 @@ class ExportScreen(PageScreen):
     def body(self) -> ComposeResult:
         from exports.csv_export import CSV_TABLES
 
-        today = self.ctx.today
+        today, actor = self.ctx.today, self.ctx.user
+        # Only what this user may write is offered (the services refuse the rest anyway).
+        offered = [(label, value) for value, label in EXPORTS if actor.can(_NEEDS[value])]
+        mine = sorted(actor.villages or ())
         with VerticalScroll(id="export-form"):
+            if not offered:
+                yield Static(f"{actor.name} may not export anything: exports need the "
+                             "administrator, officer or auditor role, collection sheets the "
+                             "treasurer role too.", id="export-none")
             yield from self._row("kind", "Export", Select(
-                [(label, value) for value, label in EXPORTS], value="ledger",
-                allow_blank=False, id="export-kind", compact=True))
+                offered or [(label, value) for value, label in EXPORTS[:1]],
+                value=offered[0][1] if offered else "ledger", allow_blank=False,
+                id="export-kind", compact=True, disabled=not offered))
             yield from self._row("as_of", "As of", Input(today.isoformat(), id="export-as-of",
                                                          compact=True))
             yield from self._row("pseudonymise", "Pseudonymise",
                                  Switch(False, id="export-pseudonymise"))
             yield from self._row("village", "Village code", Input(
-                id="export-village", placeholder="e.g. 20010101", compact=True))
+                mine[0] if mine else "", id="export-village",
+                placeholder=", ".join(mine) if mine else "e.g. 20010101", compact=True))
             yield from self._row("month", "Month", Input(f"{today:%Y-%m}", id="export-month",
                                                          placeholder="YYYY-MM", compact=True))
             yield from self._row("family", "Family ref", Input(
@@ -161,7 +173,7 @@ class ExportScreen(PageScreen):
             yield from self._row("path", "Write to", Input(id="export-path", compact=True))
             with Horizontal(id="export-actions"):
                 yield Button("Write (ctrl+s)", id="export-write", variant="primary",
-                             compact=True)
+                             compact=True, disabled=not offered)
                 yield Static("", id="export-problem")
             yield ProgressBar(id="export-progress", show_eta=False)
             yield Static("", id="export-result")
