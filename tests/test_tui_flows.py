@@ -5,8 +5,18 @@ from __future__ import annotations
 import sqlalchemy as sa
 from textual.widgets import DataTable, Input, Select
 
-from tests.test_tui_world import app_on, scalar, screen_text, settle, small_ledger, sync, type_text
+from tests.test_tui_world import (
+    OFFICER,
+    app_on,
+    scalar,
+    screen_text,
+    settle,
+    small_ledger,
+    sync,
+    type_text,
+)
 from tui.dialogs import ConfirmDialog, EntryDialog, ErrorDialog
+from tui.screens.data.families import search_families
 from tui.screens.family import FamilyScreen
 from tui.screens.loan import LoanScreen
 from tui.screens.new_loan import NewLoanScreen
@@ -31,6 +41,17 @@ async def test_find_a_family_by_latin_name_and_open_its_page(sqlite_url: str) ->
             assert app.screen.family_id == world.families[1]
             shown = screen_text(app)
             assert "Sok 1" in shown and "សុខ 1" in shown
+
+
+def test_a_whole_ref_finds_that_family_alone(sqlite_url: str) -> None:
+    # Through the ref's index: a search for text inside refs and names reads every family.
+    with small_ledger(sqlite_url, families=2) as (engine, _):
+        with engine.begin() as conn:
+            conn.execute(sa.text("update family set ref = 'F0010' where ref = 'F002'"))
+        with sa.orm.Session(engine) as session:
+            assert [r.ref for r in search_families(session, "f001", actor=OFFICER)] == ["F001"]
+            assert [r.ref for r in search_families(session, "F00", actor=OFFICER)] == [
+                "F001", "F0010"]
 
 
 @sync
