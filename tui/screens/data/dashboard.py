@@ -160,9 +160,13 @@ def monthly_flows(session: Session, actor: Actor, as_of: date,
         y, m = y - 1, m + 12
     start = date(y, m, 1)
     year, month = sa.extract("year", je.c.occurred_on), sa.extract("month", je.c.occurred_on)
+    # For a few villages, "+ 0" keeps SQLite from starting at the cash accounts' postings (the
+    # whole ledger's) and sends it from her families to their loans' postings: at a million
+    # loans one village's flows took 8.3 s so, and 0.1 s this way.
+    account_id = post.c.account_id if actor.villages is None else post.c.account_id + 0
     query: Any = (
         sa.select(year, month, je.c.kind, sa.func.sum(post.c.amount_minor))
-        .join(je, je.c.id == post.c.entry_id).join(acct, acct.c.id == post.c.account_id)
+        .join(je, je.c.id == post.c.entry_id).join(acct, acct.c.id == account_id)
         .where(acct.c.role.in_(("cash", "cash_box")), acct.c.currency == CURRENCY,
                je.c.kind.in_(("disbursement", "repayment", "recovery")),
                je.c.occurred_on >= start, je.c.occurred_on <= as_of)
