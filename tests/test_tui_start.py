@@ -19,9 +19,10 @@ from ledger.db.migrate import downgrade
 from ledger.db.schema_version import schema_is_current, shipped_head
 from ledger.users import create_first_admin
 from tests.test_tui_world import app_on, screen_text, settle, small_ledger, sync
-from tui.app import FsfApp, open_app
+from tui.app import FsfApp
 from tui.cli import opens_the_app
 from tui.commands.context import Cli
+from tui.opening import open_app
 from tui.screens.dashboard import COMPUTING, DashboardScreen
 
 PASSWORD = "correct horse battery staple"
@@ -75,7 +76,7 @@ def test_the_way_to_the_first_screen_imports_nothing_heavy(sqlite_url: str) -> N
         "import json, sys\n"
         "from tui.cli import build_app\n"
         "build_app(commands=False)\n"
-        "from tui.app import schema_is_current, make_app\n"
+        "from tui.opening import schema_is_current, make_app\n"
         "import tui.screens.dashboard, tui.screens.login, tui.providers\n"
         "from ledger.db import make_engine\n"
         f"assert schema_is_current(make_engine({sqlite_url!r}))\n"

@@ -50,7 +50,7 @@ def build_app(*, commands: bool = True) -> typer.Typer:
 
         ctx.obj = Cli(db=db, user=user, today=env_today())
         if ctx.invoked_subcommand is None:
-            from tui.app import open_app
+            from tui.opening import open_app
 
             open_app(ctx.obj)
 
