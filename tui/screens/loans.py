@@ -41,8 +41,13 @@ _FAMILY = sa.table("family", *map(sa.column, ("id", "ref", "head_name_latin", "h
 _VILLAGE = sa.table("village", sa.column("id"), sa.column("name_en"))
 def _seen(query: sa.Select[Any], status: str | None, actor: Actor | None) -> sa.Select[Any]:
     """`query` narrowed to the loans in `status` (if any) of the families `actor` sees."""
+    limited = actor is not None and actor.villages is not None
     if status:
-        query = query.where(_LOAN.c.status == status)
+        # For a few villages, "|| ''" keeps SQLite off the status index (every active loan
+        # of the ledger, checked against her families) and on her families' loans: at a
+        # million loans her active ones were counted in 0.5 s so.
+        column = _LOAN.c.status.concat("") if limited else _LOAN.c.status
+        query = query.where(column == status)
     return query.where(*family_filters(actor, _LOAN.c.family_id)) if actor else query
 
 
