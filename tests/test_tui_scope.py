@@ -89,6 +89,8 @@ async def test_a_treasurer_sees_only_her_village_in_every_area(ledger_url: str) 
                 journal = app.screen.query_one(PagedTable)
                 assert (journal.total > 0) is sees_other
                 assert ("tess sees only villages" in screen_text(app)) is not sees_other
+                # The line that says why takes no room on an officer's journal.
+                assert app.screen.query_one("#journal-scope").display is not sees_other
                 for open_page, page_id in ((app.open_family, world.families[0]),
                                            (app.open_loan, other),
                                            (app.open_village, world.villages[0])):

@@ -59,7 +59,10 @@ class JournalScreen(LedgerScreen):
         source = FunctionSource(lambda session: entry_count(session, actor=self.ctx.user),
                                 lambda session, offset, limit: entry_rows(
                                     session, offset, limit, actor=self.ctx.user))
-        yield Static(self._scope_text(), id="journal-scope")
+        why = self._scope_text()
+        scope = Static(why, id="journal-scope")
+        scope.display = bool(why)  # a line only for a user who is shown no entry
+        yield scope
         yield PagedTable(COLUMNS, source, id="journal-table")
         yield Static("", id="journal-postings")
         yield Static("v: verify the hash chain, the balances and the cash", id="journal-verify")
@@ -69,7 +72,10 @@ class JournalScreen(LedgerScreen):
 
     def reload(self) -> None:
         """Read the journal again (for the user acting now)."""
-        self.query_one("#journal-scope", Static).update(self._scope_text())
+        why = self._scope_text()
+        scope = self.query_one("#journal-scope", Static)
+        scope.update(why)
+        scope.display = bool(why)
         self.query_one(PagedTable).reload()
 
     def _scope_text(self) -> str:
