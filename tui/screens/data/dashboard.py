@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from ledger.actor import Actor
 from ledger.db.tables import core_table
 from ledger.money import KHR, Money
+from tui.screens.data.scope import from_her_families
 
 __all__ = ["AtRisk", "Attention", "Quality", "Waiting", "at_risk", "due_this_month",
            "fund_cash", "ledger_stamp", "monthly_flows", "portfolio_figures", "waiting"]
@@ -160,10 +161,7 @@ def monthly_flows(session: Session, actor: Actor, as_of: date,
         y, m = y - 1, m + 12
     start = date(y, m, 1)
     year, month = sa.extract("year", je.c.occurred_on), sa.extract("month", je.c.occurred_on)
-    # For a few villages, "+ 0" keeps SQLite from starting at the cash accounts' postings (the
-    # whole ledger's) and sends it from her families to their loans' postings: at a million
-    # loans one village's flows took 8.3 s so, and 0.1 s this way.
-    account_id = post.c.account_id if actor.villages is None else post.c.account_id + 0
+    account_id = from_her_families(post.c.account_id, actor)  # not every cash posting
     query: Any = (
         sa.select(year, month, je.c.kind, sa.func.sum(post.c.amount_minor))
         .join(je, je.c.id == post.c.entry_id).join(acct, acct.c.id == account_id)

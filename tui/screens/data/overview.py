@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from ledger.actor import Actor
 from ledger.db.tables import core_table
 from ledger.money import KHR, Money
-from tui.screens.data.scope import require_village, village_filters
+from tui.screens.data.scope import from_her_families, require_village, village_filters
 
 __all__ = ["VillageLine", "village_families", "villages"]
 
@@ -37,10 +37,7 @@ def villages(session: Session, as_of: date, *, actor: Actor) -> list[VillageLine
     vil, fam, loan = core_table("village"), core_table("family"), core_table("loan")
     post, acct, je = core_table("posting"), core_table("account"), core_table("journal_entry")
     mine = village_filters(actor, fam.c.village_id)
-    # For a few villages, "+ 0" keeps SQLite from starting at the portfolio account's postings
-    # (all of them) and sends it from her families to their loans' postings: at a million
-    # loans, one village's sum took 8-12 s, and 7 ms so.
-    account_id = post.c.account_id if actor.villages is None else post.c.account_id + 0
+    account_id = from_her_families(post.c.account_id, actor)
     owed = (sa.select(fam.c.village_id, sa.func.sum(post.c.amount_minor).label("owed"))
             .join(loan, loan.c.id == post.c.loan_id).join(fam, fam.c.id == loan.c.family_id)
             .join(acct, acct.c.id == account_id).join(je, je.c.id == post.c.entry_id)
