@@ -29,6 +29,7 @@ from imports.kinds import (
     reversals,
     writeoffs,
 )
+from imports.permissions import PERMISSIONS
 from imports.preview import (
     Context,
     ImportPreview,
@@ -40,7 +41,7 @@ from imports.preview import (
 from imports.problems import FileRefused, Problem
 from imports.reader import read_table
 from imports.refs import RowRefused
-from ledger.actor import Actor, Permission
+from ledger.actor import Actor
 from ledger.db.tables import ImportBatch
 from ledger.services.errors import ServiceError
 from ledger.services.unit import in_use_case, use_case
@@ -53,19 +54,6 @@ KINDS: dict[str, ModuleType] = {"families": families, "loans": loans, "repayment
                                 "reschedules": reschedules, "writeoffs": writeoffs,
                                 "recoveries": recoveries, "capital": capital, "grants": grants,
                                 "reversals": reversals, "households": households}
-_P = Permission
-# What importing each kind needs; the services called check the same again.
-PERMISSIONS: dict[str, tuple[Permission, ...]] = {
-    "families": (_P.ENTER_FAMILIES,), "loans": (_P.ENTER_LOANS,),
-    "repayments": (_P.RECORD_REPAYMENTS,), "collection": (_P.RECORD_REPAYMENTS,),
-    "courses": (_P.ENTER_TRAININGS,), "enrollments": (_P.ENTER_TRAININGS,),
-    "followups": (_P.ENTER_TRAININGS,), "reschedules": (_P.ENTER_LOANS,),
-    # maker-checker: only someone who may also approve write-offs brings approved ones in
-    "writeoffs": (_P.WRITE_OFF, _P.APPROVE_WRITE_OFFS),
-    "recoveries": (_P.RECORD_REPAYMENTS,), "capital": (_P.MANAGE_FUNDS,),
-    "grants": (_P.PAY_GRANTS,),
-    # an approved reversal also needs APPROVE_REVERSALS, asked row by row
-    "reversals": (_P.REVERSE_REPAYMENTS,), "households": (_P.ENTER_FAMILIES,)}
 
 
 def columns_of(kind: str) -> tuple[Column, ...]:

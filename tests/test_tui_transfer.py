@@ -12,9 +12,20 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from textual.widgets import Button, Input, Select, Switch
 
+from imports.permissions import PERMISSIONS
+from ledger.actor import Actor, Role
 from ledger.db.tables import core_table
 from tests.import_support import FAMILY_HEADERS, write_csv
-from tests.test_tui_world import app_on, scalar, screen_text, settle, small_ledger, sync, type_text
+from tests.test_tui_world import (
+    OFFICER,
+    app_on,
+    scalar,
+    screen_text,
+    settle,
+    small_ledger,
+    sync,
+    type_text,
+)
 from tui.dialogs import ErrorDialog
 from tui.screens.export import ExportScreen
 from tui.screens.import_ import ImportScreen
@@ -197,8 +208,49 @@ async def test_palette_opens_export_and_import(sqlite_url: str) -> None:
             assert app.screen.query_one("#top-bar") is not None
 
 
-def test_the_import_screen_offers_every_import_kind() -> None:
-    from imports.api import KINDS
-    from tui.screens.import_ import IMPORT_KINDS
+def test_every_import_kind_has_its_permissions_read_without_the_readers() -> None:
+    """The app asks `imports.permissions` what a user may import when the page opens; that
+    must not load the readers, whose modules take about half a second."""
+    import subprocess
+    import sys
 
-    assert tuple(KINDS) == IMPORT_KINDS
+    from imports.api import KINDS
+    from imports.permissions import PERMISSIONS
+
+    assert list(PERMISSIONS) == list(KINDS)
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, imports.permissions; "
+         "print(sorted(m for m in sys.modules if m.startswith('imports.')))"],
+        capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "['imports.permissions']"
+
+
+@sync
+async def test_the_import_page_offers_what_the_user_may_import(sqlite_url: str,
+                                                               tmp_path: Path) -> None:
+    with small_ledger(sqlite_url) as (engine, _world):
+        path = write_csv(tmp_path / "families.csv", FAMILY_HEADERS,
+                         _families(_unique_villages(engine), "M"))
+        admin = Actor("sokha", frozenset({Role.ADMINISTRATOR}))
+        auditor = Actor("ana", frozenset({Role.AUDITOR}))
+        for actor, offered in ((OFFICER, None), (admin, ["capital", "grants"]), (auditor, [])):
+            app = app_on(engine, actor=actor)
+            async with app.run_test(size=(120, 40)) as pilot:
+                await settle(pilot)
+                await pilot.press("i")
+                await settle(pilot)
+                screen = app.screen
+                assert isinstance(screen, ImportScreen)
+                kind = screen.query_one("#import-kind", Select)
+                values = [value for _, value in kind._options]
+                if offered is None:  # officer, approver and administrator: every kind
+                    assert values == list(PERMISSIONS)
+                elif offered:
+                    assert values == offered and not kind.disabled
+                else:
+                    assert kind.disabled and screen.query_one("#import-preview", Button).disabled
+                    assert "ana may not import anything" in screen_text(app)
+                    _set(app, "#import-path", str(path))
+                    await pilot.press("ctrl+r")  # nothing to preview: no worker, no refusal
+                    await settle(pilot)
+                    assert screen.preview is None and "may not import" in screen_text(app)

@@ -26,12 +26,8 @@ from tui.widgets.paged_table import Column, ListSource, PagedTable
 if TYPE_CHECKING:
     from imports import ImportPreview, ImportResult, Problem, RowOutcome
 
-__all__ = ["IMPORT_KINDS", "ImportScreen"]
+__all__ = ["ImportScreen"]
 
-# Every kind of `imports.api.KINDS`, spelled out so opening the app does not load the readers.
-IMPORT_KINDS = ("families", "loans", "repayments", "collection", "courses", "enrollments",
-                "followups", "reschedules", "writeoffs", "recoveries", "capital", "grants",
-                "reversals", "households")
 _STATUS_STYLE = {"new": "green", "unchanged": "dim", "error": "bold red"}
 _ROW_COLUMNS = (Column("Row", 7, right=True), Column("Ref", 22), Column("Status", 9),
                 Column("Why"))
@@ -93,20 +89,28 @@ class ImportScreen(PageScreen):
         self.preview: ImportPreview | None = None
         self.result: ImportResult | None = None
         self.problems: tuple[Problem, ...] = ()  # those listed, in their order
+        self.kinds: list[str] = []  # what the user may import, read when the page is drawn
 
     def body(self) -> ComposeResult:
+        from imports.permissions import allowed_kinds
+
+        self.kinds = allowed_kinds(self.ctx.user)
         with Horizontal(id="import-pick"):
             yield Label("Kind ", classes="import-label")
-            yield Select([(k, k) for k in IMPORT_KINDS], value="families", allow_blank=False,
-                         id="import-kind", compact=True)
+            yield Select([(k, k) for k in self.kinds or ("families",)],
+                         value=(self.kinds or ["families"])[0], allow_blank=False,
+                         id="import-kind", compact=True, disabled=not self.kinds)
             yield Label(" File ", classes="import-label")
             yield Input(id="import-path", placeholder="families.xlsx or .csv", compact=True)
         with Horizontal(id="import-actions"):
-            yield Button("Preview (ctrl+r)", id="import-preview", compact=True)
+            yield Button("Preview (ctrl+r)", id="import-preview", compact=True,
+                         disabled=not self.kinds)
             yield Button("Import (ctrl+s)", id="import-commit", variant="primary",
                          disabled=True, compact=True)
             yield ProgressBar(id="import-progress", show_eta=False)
-        yield Static("Choose the kind and the file, then Preview.", id="import-summary")
+        yield Static("Choose the kind and the file, then Preview." if self.kinds else Text(
+            f"{self.ctx.user.name} may not import anything: imports need the administrator or "
+            "officer role.", style="red"), id="import-summary")
         yield Label("Rows", classes="import-section")
         yield PagedTable(_ROW_COLUMNS, ListSource((), _outcome_cells), id="import-rows",
                          choosable=False, row_style=_status_style)
@@ -153,6 +157,8 @@ class ImportScreen(PageScreen):
 
     def action_preview(self) -> None:
         """Validate the chosen file; nothing is written."""
+        if not self.kinds:  # the summary says why
+            return
         path = self._path()
         if path is None:
             self._say(Text("Say which file to read.", style="red"))
