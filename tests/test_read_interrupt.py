@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ledger.db.engine import is_sqlite
-from ledger.db.interrupt import Reads, ReadsStopped
+from ledger.db.interrupt import NewestReads, Reads, ReadsStopped
 
 
 def slow_sql(bind: sa.Engine | sa.Connection) -> str:
@@ -66,3 +66,31 @@ def test_reads_that_ended_are_not_kept(engine: sa.Engine) -> None:
             assert session.execute(sa.text("SELECT 2")).scalar_one() == 2
     assert not reads._open
     reads.stop()  # nothing to interrupt: no error
+
+
+def test_a_newer_load_stops_the_one_before_it(engine: sa.Engine) -> None:
+    newest = NewestReads()
+    began = threading.Event()
+    ended: list[str] = []
+
+    def older() -> None:
+        with newest.begin() as mine, Session(engine) as session, mine.watch(session):
+            session.execute(sa.text("SELECT 1"))
+            began.set()
+            session.execute(sa.text(slow_sql(engine)))
+            ended.append("finished")  # not reached: stopped
+        ended.append("left quietly")  # the driver's error ends the block, and is not raised
+
+    thread = threading.Thread(target=older, daemon=True)
+    thread.start()
+    assert began.wait(30)
+    older_reads = newest.current
+    assert older_reads is not None
+    with newest.begin() as mine:
+        assert older_reads.stopped and newest.current is mine and not mine.stopped
+        # The stop may land before the slow statement starts running; stop until it ends.
+        stop_until_ended(older_reads, thread)
+    assert ended == ["left quietly"]
+    # The newest load's own failure is raised.
+    with pytest.raises(ZeroDivisionError), newest.begin():
+        _ = 1 // len(ended[1:])

@@ -33,7 +33,7 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker, get_current_worker
 
 from ledger.db.engine import in_background, seen_by_every_connection
-from ledger.db.interrupt import Reads
+from ledger.db.interrupt import NewestReads, Reads
 from tui.lowered import lowered_pool, run_lowered
 from tui.screens.base import LedgerScreen
 from tui.widgets.bar_chart import PairedBars
@@ -76,7 +76,7 @@ class DashboardScreen(LedgerScreen):
         self._stamp: tuple[int, int, int] | None = None  # the ledger the figures are of
         self._loading = False
         self._began = False
-        self._reads: Reads | None = None  # the reads of the load under way
+        self._reads = NewestReads()  # the reads of the load under way
 
     def body(self) -> ComposeResult:
         with Horizontal(id="dashboard-top"):
@@ -115,17 +115,9 @@ class DashboardScreen(LedgerScreen):
         worker = get_current_worker()
         # A load still under way (ctrl+r, or another user) is superseded: its queries stop
         # now rather than take the cores for as long as a million loans' figures take.
-        previous, self._reads = self._reads, Reads()
-        mine = self._reads
-        if previous is not None:
-            previous.stop()
-        try:
+        with self._reads.begin() as mine:
             # On a thread of its own at a lower priority: see `tui.lowered`.
             run_lowered(lambda: self._load(worker, mine, only_if_changed), "dashboard")
-        except Exception:
-            if not mine.stopped:
-                raise
-            # Stopped by a newer load, which shows its own figures.
 
     def _load(self, worker: Worker[None], mine: Reads, only_if_changed: bool) -> None:
         # Imported here, in the worker: the queries' modules (the table classes, the ORM) load
@@ -175,7 +167,7 @@ class DashboardScreen(LedgerScreen):
                 if not worker.is_cancelled:
                     self.post_message(self.PartLoaded("done", stamp))
             finally:
-                if self._reads is mine:  # a superseded load leaves the flag to the newer one
+                if self._reads.current is mine:  # a superseded load leaves it to the newer
                     self._loading = False
 
     @on(PartLoaded)

@@ -11,6 +11,7 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
+from ledger.db.interrupt import NewestReads
 from tui.screens.base import LedgerScreen
 from tui.screens.data.families import FamilyRow, search_families
 from tui.widgets.cells import counted
@@ -35,6 +36,10 @@ class FamiliesScreen(LedgerScreen):
         def __init__(self, text: str, rows: list[FamilyRow]) -> None:
             self.text, self.rows = text, rows
             super().__init__()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._searches = NewestReads()
 
     def body(self) -> ComposeResult:
         yield Input(placeholder="Search: name (Khmer or Latin), village, reference or id",
@@ -71,10 +76,13 @@ class FamiliesScreen(LedgerScreen):
 
     @work(thread=True, exclusive=True, group="family-search", exit_on_error=False)
     def search(self, text: str) -> None:
-        """Find families matching `text` (a newer search cancels an older one)."""
-        with self.fsf.read_session() as session:
+        """Find families matching `text`. A newer search stops this one's query: as someone
+        types a name, each key would otherwise start another scan of every family (a second
+        or two at a million), and the one she waits for would queue behind them."""
+        with self._searches.begin() as mine, self.fsf.read_session() as session, \
+                mine.watch(session):
             rows = search_families(session, text, actor=self.ctx.user)
-        self.post_message(self.FamiliesFound(text, rows))
+            self.post_message(self.FamiliesFound(text, rows))
 
     @on(FamiliesFound)
     def _found(self, event: FamiliesFound) -> None:
