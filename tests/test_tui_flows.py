@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from textual.widgets import DataTable, Input, Select
 
+from ledger.db.tables import core_table
 from tests.test_tui_world import (
     OFFICER,
     app_on,
@@ -52,6 +53,29 @@ def test_a_whole_ref_finds_that_family_alone(sqlite_url: str) -> None:
             assert [r.ref for r in search_families(session, "f001", actor=OFFICER)] == ["F001"]
             assert [r.ref for r in search_families(session, "F00", actor=OFFICER)] == [
                 "F001", "F0010"]
+
+
+
+def test_a_text_search_ignores_case_and_finds_families_by_village(ledger_url: str) -> None:
+    with small_ledger(ledger_url, families=3) as (engine, world), \
+            sa.orm.Session(engine) as session:
+        fam, vil = core_table("family"), core_table("village")
+        ref, latin, khmer, village, village_kh = session.execute(
+            sa.select(fam.c.ref, fam.c.head_name_latin, fam.c.head_name, vil.c.name_en,
+                      vil.c.name_kh).join(vil, vil.c.id == fam.c.village_id)
+            .where(fam.c.id == world.families[1])).one()
+        in_village = set(session.execute(
+            sa.select(fam.c.ref).join(vil, vil.c.id == fam.c.village_id)
+            .where(vil.c.name_en == village)).scalars())
+
+        def found(text: str) -> set[str]:
+            return {r.ref for r in search_families(session, text, actor=OFFICER)}
+
+        for text in (latin.upper(), latin.lower(), latin[1:].swapcase(), khmer):
+            assert ref in found(text), text
+        assert found(village.upper()) == found(village.lower()) == in_village
+        assert found(village_kh) >= in_village
+        assert found("no such family") == set()
 
 
 @sync
