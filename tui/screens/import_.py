@@ -97,8 +97,8 @@ class ImportScreen(PageScreen):
         self.kinds = allowed_kinds(self.ctx.user)
         with Horizontal(id="import-pick"):
             yield Label("Kind ", classes="import-label")
-            yield Select([(k, k) for k in self.kinds or ("families",)],
-                         value=(self.kinds or ["families"])[0], allow_blank=False,
+            kinds = self.kinds or ["none allowed"]
+            yield Select([(k, k) for k in kinds], value=kinds[0], allow_blank=False,
                          id="import-kind", compact=True, disabled=not self.kinds)
             yield Label(" File ", classes="import-label")
             yield Input(id="import-path", placeholder="families.xlsx or .csv", compact=True)
