@@ -20,7 +20,9 @@ from typer.testing import CliRunner
 
 from ledger import reports as rp
 from ledger.actor import SYSTEM
+from ledger.db.tables import core_table
 from ledger.money import Money
+from ledger.services.driver import day
 from ledger.services.loans import apply_for_loan
 from ledger.services.repayments import record_repayment
 from ledger.services.reschedule import reschedule_loan
@@ -29,6 +31,7 @@ from tests.test_tui_world import TODAY, app_on, scalar, screen_text, settle, sma
 from tui.cli import build_app
 from tui.lowered import NICE
 from tui.screens.data import dashboard as data
+from tui.screens.data.overview import villages as village_lines
 
 PASSWORD = "correct horse battery staple"
 
@@ -77,6 +80,31 @@ def book(ledger_url: str) -> Iterator[tuple[sa.Engine, dict[str, int]]]:
             ids = {"late": late, "reneg": reneg, "good": good}
         yield engine, ids
 
+
+def test_cash_and_village_sums_leave_out_what_came_after_the_day(
+        book: tuple[sa.Engine, dict[str, int]]) -> None:
+    """The fund's cash and each village's portfolio, as of days with entries after them, are
+    the journal's sums up to the day (the sums leave the later entries out by their ids)."""
+    engine, _ = book
+    post, acct, je = (core_table(t) for t in ("posting", "account", "journal_entry"))
+    fam, loan = core_table("family"), core_table("loan")
+    with Session(engine) as session:
+        days = sorted({day(d) for d in session.execute(
+            sa.select(je.c.occurred_on).distinct()).scalars()})
+        assert len(days) > 5
+        for as_of in (days[0], days[len(days) // 2], days[-2], TODAY):
+            assert data.fund_cash(session, SYSTEM, as_of) == \
+                rp.fund_position(session, actor=SYSTEM, as_of=as_of).cash
+            journal = dict(session.execute(
+                sa.select(fam.c.village_id, sa.func.sum(post.c.amount_minor))
+                .join(je, je.c.id == post.c.entry_id).join(acct, acct.c.id == post.c.account_id)
+                .join(loan, loan.c.id == post.c.loan_id).join(fam, fam.c.id == loan.c.family_id)
+                .where(acct.c.role == "loan_portfolio", je.c.occurred_on <= as_of)
+                .group_by(fam.c.village_id)).all())
+            shown = {line.id: line.outstanding.minor
+                     for line in village_lines(session, as_of, actor=SYSTEM)}
+            assert shown == {v: int(journal.get(v, 0)) for v in shown}, as_of
+            assert any(shown.values()) or as_of == days[0]
 
 def test_the_figures_are_the_reports(book: tuple[sa.Engine, dict[str, int]]) -> None:
     engine, ids = book

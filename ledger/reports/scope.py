@@ -32,6 +32,7 @@ __all__ = [
     "money",
     "month_bounds",
     "planned_for_reports",
+    "posted_by",
     "ratio",
     "scope_filters",
     "sqlite_hint",
@@ -113,6 +114,19 @@ def scope_filters(*, currency: str | None,
     if villages is not None:
         out.append(village_filter(fam.c.village_id, villages))
     return out
+
+
+def posted_by(entry_id: sa.ColumnElement[Any], as_of: date,
+              dialect: str) -> sa.ColumnElement[bool]:
+    """The posting's entry (`entry_id`) is dated on or before `as_of`, written so that a sum
+    over a whole account need not look up each posting's entry: the entries dated after the
+    day, none or a few when it is today, are left out by their ids. On SQLite that is one
+    temporary index of those ids (NOT IN); on PostgreSQL an anti-join, since a NOT IN list
+    larger than its working memory would be read again for every posting."""
+    je = core_table("journal_entry")
+    if dialect == "sqlite":
+        return entry_id.not_in(sa.select(je.c.id).where(je.c.occurred_on > as_of))
+    return ~sa.exists().where(je.c.id == entry_id, je.c.occurred_on > as_of)
 
 
 def month_bounds(month: str) -> tuple[date, date]:

@@ -135,19 +135,20 @@ def due_this_month(session: Session, actor: Actor, as_of: date) -> Money:
 def fund_cash(session: Session, actor: Actor, as_of: date) -> Money | None:
     """The riel fund's cash (main cash and cash boxes) at the end of `as_of`, as the fund
     position report has it; None for a user limited to some villages (the report refuses)."""
+    from ledger.reports.scope import posted_by
     from ledger.services.setup import DEFAULT_FUND
 
     if actor.villages is not None:
         return None
-    post, acct, je, fund = (core_table(t) for t in ("posting", "account", "journal_entry",
-                                                     "fund"))
+    post, acct, fund = core_table("posting"), core_table("account"), core_table("fund")
+    cash = (sa.select(acct.c.id).join(fund, fund.c.id == acct.c.fund_id)
+            .where(fund.c.code == DEFAULT_FUND, acct.c.role.in_(("cash", "cash_box"))))
+    # Each cash posting's entry is not looked up for its date (`posted_by`): at a million
+    # loans 3.1 s instead of 4.3-4.7 s.
     total = session.execute(
         sa.select(sa.func.coalesce(sa.func.sum(post.c.amount_minor), 0))
-        .select_from(post.join(acct, acct.c.id == post.c.account_id)
-                     .join(je, je.c.id == post.c.entry_id)
-                     .join(fund, fund.c.id == acct.c.fund_id))
-        .where(fund.c.code == DEFAULT_FUND, acct.c.role.in_(("cash", "cash_box")),
-               je.c.occurred_on <= as_of)).scalar_one()
+        .where(post.c.account_id.in_(cash),
+               posted_by(post.c.entry_id, as_of, session.get_bind().dialect.name))).scalar_one()
     return Money.from_minor(int(total), KHR)
 
 
