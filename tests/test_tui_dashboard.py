@@ -83,8 +83,9 @@ def book(ledger_url: str) -> Iterator[tuple[sa.Engine, dict[str, int]]]:
 
 def test_cash_and_village_sums_leave_out_what_came_after_the_day(
         book: tuple[sa.Engine, dict[str, int]]) -> None:
-    """The fund's cash and each village's portfolio, as of days with entries after them, are
-    the journal's sums up to the day (the sums leave the later entries out by their ids)."""
+    """The fund's cash (the dashboard's and `fsf report fund`'s) and each village's portfolio,
+    as of days with entries after them, are the journal's sums up to the day (the sums leave
+    the later entries out by their ids)."""
     engine, _ = book
     post, acct, je = (core_table(t) for t in ("posting", "account", "journal_entry"))
     fam, loan = core_table("family"), core_table("loan")
@@ -93,8 +94,14 @@ def test_cash_and_village_sums_leave_out_what_came_after_the_day(
             sa.select(je.c.occurred_on).distinct()).scalars()})
         assert len(days) > 5
         for as_of in (days[0], days[len(days) // 2], days[-2], TODAY):
-            assert data.fund_cash(session, SYSTEM, as_of) == \
-                rp.fund_position(session, actor=SYSTEM, as_of=as_of).cash
+            cash = session.execute(
+                sa.select(sa.func.sum(post.c.amount_minor))
+                .join(je, je.c.id == post.c.entry_id).join(acct, acct.c.id == post.c.account_id)
+                .where(acct.c.role.in_(("cash", "cash_box")), je.c.occurred_on <= as_of)
+            ).scalar_one()
+            position = rp.fund_position(session, actor=SYSTEM, as_of=as_of)
+            assert data.fund_cash(session, SYSTEM, as_of) == position.cash
+            assert position.cash.minor == int(cash or 0), as_of
             journal = dict(session.execute(
                 sa.select(fam.c.village_id, sa.func.sum(post.c.amount_minor))
                 .join(je, je.c.id == post.c.entry_id).join(acct, acct.c.id == post.c.account_id)

@@ -20,7 +20,7 @@ from ledger.actor import Actor, Permission, WholeFundOnly
 from ledger.db.tables import core_table
 from ledger.money import Money, get_currency
 from ledger.reports.portfolio import portfolio_totals
-from ledger.reports.scope import Ratio, loan_filters, minor, money, ratio
+from ledger.reports.scope import Ratio, loan_filters, minor, money, posted_by, ratio
 from ledger.services.funds import find_fund
 from ledger.services.setup import DEFAULT_FUND
 
@@ -68,18 +68,21 @@ def fund_position(session: Session, *, actor: Actor, as_of: date,
         raise WholeFundOnly(actor, "the fund position")
     fund = find_fund(session, fund_code)
     cur = get_currency(fund.currency)
-    je, post, acct, box = (core_table(t) for t in ("journal_entry", "posting", "account",
-                                                    "cash_box"))
-    moves = (sa.select(post.c.account_id, post.c.amount_minor)
-             .join(je, je.c.id == post.c.entry_id)
-             .where(je.c.occurred_on <= as_of).subquery("moves"))
+    post, acct, box = core_table("posting"), core_table("account"), core_table("cash_box")
+    # Each account's postings summed first, then joined to the accounts: joining every
+    # posting to its account before grouping made SQLite index all of them in a temporary
+    # table (at a million loans 145 s, now a few seconds). `posted_by` spares looking up
+    # each posting's entry for its date.
+    moves = (sa.select(post.c.account_id, sa.func.sum(post.c.amount_minor).label("balance"))
+             .where(post.c.account_id.in_(sa.select(acct.c.id).where(acct.c.fund_id == fund.id)),
+                    posted_by(post.c.entry_id, as_of, session.get_bind().dialect.name))
+             .group_by(post.c.account_id).subquery("moves"))
     rows = session.execute(
         sa.select(acct.c.code, acct.c.name, acct.c.role, box.c.holder,
-                  sa.func.coalesce(sa.func.sum(moves.c.amount_minor), 0).label("balance"))
+                  sa.func.coalesce(moves.c.balance, 0).label("balance"))
         .select_from(acct.outerjoin(box, box.c.id == acct.c.cash_box_id)
                      .outerjoin(moves, moves.c.account_id == acct.c.id))
         .where(acct.c.fund_id == fund.id)
-        .group_by(acct.c.code, acct.c.name, acct.c.role, box.c.holder)
         .order_by(acct.c.code)
     ).all()
 
