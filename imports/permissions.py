@@ -3,9 +3,9 @@ only the kinds her roles allow without loading the readers."""
 
 from __future__ import annotations
 
-from ledger.actor import Actor, Permission
+from ledger.actor import ROLE_PERMISSIONS, Actor, Permission, Role
 
-__all__ = ["PERMISSIONS", "allowed_kinds"]
+__all__ = ["PERMISSIONS", "allowed_kinds", "importing_roles"]
 
 _P = Permission
 # What importing each kind needs, in the order the app lists them; the services called check
@@ -26,3 +26,11 @@ PERMISSIONS: dict[str, tuple[Permission, ...]] = {
 def allowed_kinds(actor: Actor) -> list[str]:
     """The kinds `actor` may import, in `PERMISSIONS`' order."""
     return [kind for kind, needs in PERMISSIONS.items() if all(map(actor.can, needs))]
+
+
+def importing_roles() -> list[Role]:
+    """The roles that may import at least one kind, from the role table (so that the app's
+    "may not import anything" names them as `ledger.actor` grants them)."""
+    return [role for role in Role
+            if any(all(p in ROLE_PERMISSIONS[role] for p in needs)
+                   for needs in PERMISSIONS.values())]

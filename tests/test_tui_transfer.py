@@ -249,7 +249,8 @@ async def test_the_import_page_offers_what_the_user_may_import(sqlite_url: str,
                     assert values == offered and not kind.disabled
                 else:
                     assert kind.disabled and screen.query_one("#import-preview", Button).disabled
-                    assert "ana may not import anything" in screen_text(app)
+                    assert ("ana may not import anything: imports need the administrator or "
+                            "officer role") in screen_text(app)
                     _set(app, "#import-path", str(path))
                     await pilot.press("ctrl+r")  # nothing to preview: no worker, no refusal
                     await settle(pilot)

@@ -92,7 +92,7 @@ class ImportScreen(PageScreen):
         self.kinds: list[str] = []  # what the user may import, read when the page is drawn
 
     def body(self) -> ComposeResult:
-        from imports.permissions import allowed_kinds
+        from imports.permissions import allowed_kinds, importing_roles
 
         self.kinds = allowed_kinds(self.ctx.user)
         with Horizontal(id="import-pick"):
@@ -108,9 +108,10 @@ class ImportScreen(PageScreen):
             yield Button("Import (ctrl+s)", id="import-commit", variant="primary",
                          disabled=True, compact=True)
             yield ProgressBar(id="import-progress", show_eta=False)
+        roles = " or ".join(role.value for role in importing_roles())
         yield Static("Choose the kind and the file, then Preview." if self.kinds else Text(
-            f"{self.ctx.user.name} may not import anything: imports need the administrator or "
-            "officer role.", style="red"), id="import-summary")
+            f"{self.ctx.user.name} may not import anything: imports need the {roles} role.",
+            style="red"), id="import-summary")
         yield Label("Rows", classes="import-section")
         yield PagedTable(_ROW_COLUMNS, ListSource((), _outcome_cells), id="import-rows",
                          choosable=False, row_style=_status_style)
