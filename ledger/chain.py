@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -151,13 +151,16 @@ FirstPosting = tuple[int, str | date, int | None, int, int, str, str | None]
 class JournalScan:
     """One pass over the journal: the chain's verdict; every posting summed by (account id,
     currency, loan id), all of them even past a break; the entries of the `keep` kinds by
-    entry id, as (seq, kind, occurred on, loan id, reverses id, postings); and
-    for the `first_of` kinds, each entry's first posting, in entry id order."""
+    entry id, as (seq, kind, occurred on, loan id, reverses id, postings);
+    for the `first_of` kinds, each entry's first posting, in entry id order; and per (occurred
+    on, kind), Σ amount × account id over its postings: a checksum of how each day's money is
+    spread over the accounts, which the day totals (`ledger.day_totals`) must give too."""
 
     chain: ChainReport
     sums: dict[tuple[int, str, int | None], int]
     kept: dict[int, tuple[int, str, Any, int | None, int | None, tuple[PostingRow, ...]]]
     firsts: list[FirstPosting]
+    days: dict[tuple[Any, str], int] = field(default_factory=dict)
 
 
 def scan_journal(session: Session, keep: frozenset[str] = frozenset(),

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.util import identity_key
 
 from ledger.chain import EntryContent, PostingContent, entry_hash
+from ledger.day_totals import account_day_sum, add_day_totals, day_sums
 from ledger.db.tables import (
     COMPONENTS,
     GENESIS_HASH,
@@ -284,6 +285,8 @@ def append_entry(
             for line in lines
         ],
     )
+    add_day_totals(session, day_sums([(line.account_id, line.amount.minor) for line in lines],
+                                     occurred_on, kind, {}))
     return entry_id, values
 
 
@@ -341,33 +344,26 @@ def reverse_entry(
 
 
 def balance(session: Session, account_id: int, *, as_of: date | None = None) -> Money:
-    """An account's balance (debits positive) from its postings, summed by the database.
+    """An account's balance (debits positive): its day totals summed by the database.
 
     `as_of` counts entries that occurred on or before that day.
     """
-    acct, je, post = core_table("account"), core_table("journal_entry"), core_table("posting")
+    acct = core_table("account")
     currency = session.execute(
         sa.select(acct.c.currency).where(acct.c.id == account_id)
     ).scalar_one_or_none()
     if currency is None:
         raise JournalError(f"no account with id {account_id}")
-    query = sa.select(sa.func.coalesce(sa.func.sum(post.c.amount_minor), 0)).where(
-        post.c.account_id == account_id
-    )
-    if as_of is not None:
-        query = query.join(je, je.c.id == post.c.entry_id).where(je.c.occurred_on <= as_of)
-    total = session.execute(query).scalar_one()
-    return Money.from_minor(int(total), currency)
+    row = session.execute(account_day_sum([account_id], as_of)).first()
+    return Money.from_minor(0 if row is None else int(row.balance), currency)
 
 
 def balances_by_account(session: Session, as_of: date | None = None) -> dict[int, Money]:
-    """Every account's balance that has postings, keyed by account id, in one GROUP BY."""
-    je, post = core_table("journal_entry"), core_table("posting")
-    query = sa.select(
-        post.c.account_id, post.c.currency, sa.func.sum(post.c.amount_minor)
-    ).group_by(post.c.account_id, post.c.currency)
-    if as_of is not None:
-        query = query.join(je, je.c.id == post.c.entry_id).where(je.c.occurred_on <= as_of)
+    """Every account's balance that has postings, keyed by account id, from the day totals."""
+    acct = core_table("account")
+    sums = account_day_sum(None, as_of).subquery()
+    query = sa.select(sums.c.account_id, acct.c.currency, sums.c.balance).join(
+        acct, acct.c.id == sums.c.account_id)
     return {
         int(account_id): Money.from_minor(int(total), str(currency))
         for account_id, currency, total in session.execute(query)

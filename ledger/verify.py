@@ -5,7 +5,8 @@ repayment and reversal records against the journal entries they name (`ledger.ve
 the portfolio accounts, loan by loan, against each loan's outstanding principal replayed from
 its schedule and its standing repayments (`ledger.verify_portfolio`); the cash accounts
 against the operational records (capital received, loans paid out, repayments, grants,
-recoveries); and cash never negative. Every check runs; the first broken one is named.
+recoveries); cash never negative; and each account's day totals against its postings
+(`ledger.verify_days`). Every check runs; the first broken one is named.
 
 One streamed pass over the journal checks the chain and sums every posting for the other
 checks, matching each repayment entry with its record on the way (`ledger.verify_records`;
@@ -31,6 +32,7 @@ from ledger.chain import STREAM_BATCH, JournalScan
 from ledger.cycles import collection_paused
 from ledger.db.engine import BEGIN_OPTION
 from ledger.verify_book import fmt_minor, loan_book, raw_connection, reversals
+from ledger.verify_days import day_totals_problems
 from ledger.verify_parts import journal_pass
 from ledger.verify_portfolio import check_portfolio, replay_book
 from ledger.verify_records import record_problems
@@ -212,7 +214,9 @@ def _verify(session: Session, owned: bool) -> VerifyReport:
     booked: dict[tuple[int | None, str], int] = {}
     portfolio: dict[str, int] = {}
     cash: dict[str, int] = {}
+    posted: dict[int, int] = {}
     for (account_id, currency, loan_id), amount in scan.sums.items():
+        posted[account_id] = posted.get(account_id, 0) + amount
         role = roles.get(account_id)
         if role == "loan_portfolio":
             booked[(loan_id, currency)] = booked.get((loan_id, currency), 0) + amount
@@ -235,5 +239,11 @@ def _verify(session: Session, owned: bool) -> VerifyReport:
     negative = {k: v for k, v in cash.items() if v < 0}
     checks.append(Check("cash never below zero in total", not negative,
                         "no negative cash" if not negative else f"cash is {_fmt(negative)}"))
+    stale = day_totals_problems(session, posted, scan.days)
+    if stale is not None:
+        checks.append(Check("day totals = the journal", not stale,
+                            _listed(stale) if stale else
+                            f"{len(posted)} accounts' day totals match their postings, in all and "
+                            "day by day"))
     chain = scan.chain
     return VerifyReport(tuple(checks), chain.entries, chain.last_seq, chain.last_hash)

@@ -260,6 +260,9 @@ def _join(first: JournalScan, match: RecordMatch, second: JournalScan, state: Ma
     sums = dict(first.sums)
     for key, amount in second.sums.items():
         sums[key] = sums.get(key, 0) + amount
+    days = dict(first.days)
+    for day, weighed in second.days.items():
+        days[day] = days.get(day, 0) + weighed
     match.absorb(state)
     return JournalScan(chain, sums, {**first.kept, **second.kept},
-                       sorted(first.firsts + second.firsts))
+                       sorted(first.firsts + second.firsts), days)

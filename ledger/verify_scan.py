@@ -239,4 +239,4 @@ def scan(session: Session, keep: frozenset[str], first_of: frozenset[str],
                                       "which is not in the journal (removed outside the app)")
     chain = result.chain
     return JournalScan(ChainReport(chain.entries, chain.last_seq, chain.last_hash, broken),
-                       result.sums, result.kept, result.firsts)
+                       result.sums, result.kept, result.firsts, result.days)

@@ -39,6 +39,7 @@ _SUFFIX = {None: "null]", "principal": '"principal"]', "interest": '"interest"]'
 _ACCOUNT = itemgetter(1)
 
 Sums = dict[tuple[int, str, int | None], int]
+DaySums = dict[tuple[Any, str], int]
 Shape = tuple[Callable[[list[str]], tuple[str, ...]] | None, bool]
 
 
@@ -78,6 +79,13 @@ def _add(sums: Sums, group: list[PostingRow]) -> None:
         key = (account_id, currency, loan_id)
         with suppress(TypeError):  # not an amount at all: the chain check names the entry
             sums[key] = sums.get(key, 0) + amount
+
+
+def _weigh(days: DaySums, occurred: Any, kind: str, group: list[PostingRow]) -> None:
+    # The slow, general day checksum (see `JournalScan.days`).
+    for _, account_id, _, amount, _, _ in group:
+        with suppress(TypeError):
+            days[(occurred, kind)] = days.get((occurred, kind), 0) + amount * account_id
 
 
 class _Accounts:
@@ -137,6 +145,7 @@ def walk(batches: Iterable[list[tuple[tuple[Any, ...], list[PostingRow]]]], keep
     currency_of, prefix, width, shapes = books.currency, books.prefix, books.width, books.shapes
     by_int: dict[int, int] = {}
     by_tuple: Sums = {}
+    days: DaySums = {}
     kept: dict[int, tuple[int, str, Any, int | None, int | None, tuple[PostingRow, ...]]] = {}
     firsts: list[FirstPosting] = []
     note = firsts.append if sink is None else sink
@@ -153,9 +162,10 @@ def walk(batches: Iterable[list[tuple[tuple[Any, ...], list[PostingRow]]]], keep
             note((eid, occurred, loan_id, p[1], p[3], p[2], p[5]))
         if broken is not None:
             _add(by_tuple, group)  # the sums still count every posting
+            _weigh(days, occurred, kind, group)
             continue
         texts: list[str] = []
-        total, odd = 0, False
+        total, weighed, odd = 0, 0, False
         try:
             for _, account_id, cur, amount, plid, component in group:
                 end = suffix[component]
@@ -170,6 +180,7 @@ def walk(batches: Iterable[list[tuple[tuple[Any, ...], list[PostingRow]]]], keep
                     raise _Odd
                 by_int[key] = by_int.get(key, 0) + amount
                 total += amount
+                weighed += amount * account_id
                 texts.append(f"{prefix[account_id]}{amount},{loan_text},{end}")
             if len(texts) > 1:
                 order = tuple(map(_ACCOUNT, group))
@@ -187,11 +198,14 @@ def walk(batches: Iterable[list[tuple[tuple[Any, ...], list[PostingRow]]]], keep
                     f'"occurred_on":"{occurred}","postings":[{joined}],'
                     f'"reverses_seq":{rseq},"seq":{seq}}}')
             hash_ok = sha256(text.encode()).hexdigest() == stored
+            day = (occurred, kind)
+            days[day] = days.get(day, 0) + weighed
         except (_Odd, TypeError, ValueError, KeyError, AttributeError):
             for _, account_id, _, amount, plid, _ in group[:len(texts)]:  # undo, then add slowly
                 key = account_id if plid is None else account_id + width * plid
                 by_int[key] -= amount
             _add(by_tuple, group)
+            _weigh(days, occurred, kind, group)
             hash_ok, single, total, odd = False, False, 0, True
         if not hash_ok:  # the fast text only confirms; the app's own reading decides
             hash_ok = reference(eid, prev_hash)
@@ -219,4 +233,4 @@ def walk(batches: Iterable[list[tuple[tuple[Any, ...], list[PostingRow]]]], keep
             prev_hash, prev_seq = stored, seq
     chain = ChainReport(count, None if prev_seq is None else int(prev_seq), prev_hash, broken)
     firsts.sort()
-    return JournalScan(chain, books.sums(by_int, by_tuple), kept, firsts)
+    return JournalScan(chain, books.sums(by_int, by_tuple), kept, firsts, days)

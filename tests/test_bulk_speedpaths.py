@@ -43,6 +43,7 @@ from ledger.services.loan_book import get_loan, load_dues, load_payments
 from ledger.services.repayments import record_repayment, reverse_repayment
 from ledger.services.unit import use_case
 from ledger.verify import verify_ledger
+from tests.support.day_totals import assert_day_totals_hold, stored_day_totals
 from tests.support.world import ACTOR, TODAY, World, build_world, riel
 
 START = date(2024, 1, 1)
@@ -221,12 +222,15 @@ def _snapshot(session: Session) -> dict[str, Any]:
         "events": session.execute(sa.select(
             ev.c.id, ev.c.loan_id, ev.c.event, ev.c.status, ev.c.occurred_on, ev.c.recorded_by,
             ev.c.note).order_by(ev.c.id)).all(),
+        "day totals": stored_day_totals(session),
     }
 
 
 def _chain_holds(session: Session) -> int:
     """Recompute every entry's hash with `entry_hash` from the rows as stored (the reference
-    the one-by-one path uses), check each link; return the number of entries."""
+    the one-by-one path uses), check each link, and the day totals against the postings;
+    return the number of entries."""
+    assert_day_totals_hold(session)
     je, post, acct = core_table("journal_entry"), core_table("posting"), core_table("account")
     rev = je.alias("rev")
     lines: dict[int, list[PostingContent]] = {}

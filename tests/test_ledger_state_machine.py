@@ -23,6 +23,7 @@ from ledger.services.repayments import payoff_quote, record_repayment, reverse_r
 from ledger.services.reschedule import reschedule_loan
 from ledger.services.writeoffs import record_recovery, recoverable, write_off_loan
 from ledger.verify import verify_ledger
+from tests.support.day_totals import assert_day_totals_hold
 from tests.support.world import ACTOR, TODAY, World, build_world, riel
 
 START = date(2008, 1, 10)
@@ -174,6 +175,7 @@ def ledger_machine(make_session: Callable[[], Session]) -> type[RuleBasedStateMa
                 return
             report = verify_ledger(self.session)
             assert report.ok, report.first_failure
+            assert_day_totals_hold(self.session)
             for loan_id in self.loans:
                 loan = self.session.get(Loan, loan_id)
                 assert loan is not None

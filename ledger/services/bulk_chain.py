@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ledger.chain import iso_utc
+from ledger.day_totals import add_day_totals
 from ledger.db.tables import GENESIS_HASH, core_table
 from ledger.journal import lock_chain
 from ledger.services.errors import ServiceError
@@ -152,6 +153,7 @@ class ChainWriter:
         # Queued rows, as tuples in ENTRY_COLUMNS / POSTING_COLUMNS order.
         self.entries: list[tuple[Any, ...]] = []
         self.postings: list[tuple[Any, ...]] = []
+        self.days: dict[tuple[date, str], dict[int, int]] = {}
 
     def add(self, *, entry_id: int, kind: str, occurred_on: date, memo: str, by: str,
             at: datetime, loan_id: int | None, currency: str,
@@ -174,11 +176,20 @@ class ChainWriter:
                              self._at(at), None, loan_id, prev, digest))
         self.postings.extend([(entry_id, acct, currency, amount, lid, component)
                               for acct, _, amount, lid, component in lines])
+        # Per day and kind, then per account: the cheapest keys for a line at a time.
+        day = self.days.get((occurred_on, kind))
+        if day is None:
+            day = self.days[(occurred_on, kind)] = {}
+        for account_id, _, amount, _, _ in lines:
+            day[account_id] = day.get(account_id, 0) + amount
         self.seq, self.prev = seq, digest
 
     def write(self) -> None:
-        """Insert the queued entries, then their postings."""
+        """Insert the queued entries, then their postings, and add them to the day totals."""
         if self.entries:
             self._entry_rows.write(self.entries)
             self._posting_rows.write(self.postings)
-        self.entries, self.postings = [], []
+            add_day_totals(self.session, {(a, on, kind): amount
+                                          for (on, kind), sums in self.days.items()
+                                          for a, amount in sums.items()})
+        self.entries, self.postings, self.days = [], [], {}

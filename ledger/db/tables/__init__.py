@@ -22,7 +22,14 @@ from ledger.db.tables.households import (
     HouseholdLine,
 )
 from ledger.db.tables.imports import ImportBatch, ImportRef
-from ledger.db.tables.journal import COMPONENTS, ENTRY_KINDS, GENESIS_HASH, JournalEntry, Posting
+from ledger.db.tables.journal import (
+    COMPONENTS,
+    ENTRY_KINDS,
+    GENESIS_HASH,
+    AccountDay,
+    JournalEntry,
+    Posting,
+)
 from ledger.db.tables.loans import (
     LOAN_STATUSES,
     Loan,
@@ -98,6 +105,7 @@ __all__ = [
     "SKILLS",
     "VISIT_ACTIVITIES",
     "Account",
+    "AccountDay",
     "AppMeta",
     "CapitalReceipt",
     "CashBox",

@@ -11,7 +11,7 @@ from sqlmodel import Field, SQLModel
 
 from ledger.db.tables.base import MINOR, UTCDateTime, utc_now
 
-__all__ = ["COMPONENTS", "ENTRY_KINDS", "GENESIS_HASH", "JournalEntry", "Posting"]
+__all__ = ["COMPONENTS", "ENTRY_KINDS", "GENESIS_HASH", "AccountDay", "JournalEntry", "Posting"]
 
 # Known entry kinds; the column is free text so a later use case can add one without a migration.
 ENTRY_KINDS = (
@@ -74,3 +74,17 @@ class Posting(SQLModel, table=True):
     amount_minor: int = Field(sa_type=MINOR)
     loan_id: int | None = Field(default=None, foreign_key="loan.id")
     component: str | None = Field(default=None, max_length=10)
+
+
+class AccountDay(SQLModel, table=True):
+    """The sum of one account's postings on one day from entries of one kind: a cache of the
+    journal, kept in the same transaction by every journal write (`ledger.day_totals`) and
+    checked by `fsf verify`. An account's balance on a date is then a few hundred of these
+    rows, not every one of its postings (a fund's cash has millions at national scale)."""
+
+    __tablename__ = "account_day"
+
+    account_id: int = Field(foreign_key="account.id", primary_key=True)
+    occurred_on: date = Field(primary_key=True)
+    kind: str = Field(primary_key=True, max_length=20)
+    amount_minor: int = Field(sa_type=MINOR)
