@@ -45,11 +45,13 @@ def rolled_back(session: Session) -> Iterator[None]:
         pass
 
 
-def _active_loans(session: Session, count: int) -> list[int]:
+def _active_loans(session: Session, count: int, as_of: date) -> list[int]:
+    """The newest active loans that a payment on `as_of` may go to: on a ledger people have
+    also used, a loan paid out after the generated ledger's day would refuse it."""
     ln = core_table("loan")
     return [int(i) for i in session.execute(
-        sa.select(ln.c.id).where(ln.c.status == "active").order_by(ln.c.id.desc()).limit(count)
-    ).scalars()]
+        sa.select(ln.c.id).where(ln.c.status == "active", ln.c.disbursed_on <= as_of)
+        .order_by(ln.c.id.desc()).limit(count)).scalars()]
 
 
 def _marker(session: Session) -> str:
@@ -57,7 +59,7 @@ def _marker(session: Session) -> str:
 
 
 def _single(session: Session, as_of: date) -> list[Row]:
-    loans = _active_loans(session, SINGLE_CALLS)
+    loans = _active_loans(session, SINGLE_CALLS, as_of)
     service: list[float] = []
     for n, loan_id in enumerate(loans):
         started = time.perf_counter()
@@ -133,7 +135,7 @@ def raw_rows(session: Session, plan: list[NewRepayment]) -> None:
 
 
 def _bulk(session: Session, as_of: date, runs: int) -> list[Row]:
-    loans = _active_loans(session, BULK_PAYMENTS)
+    loans = _active_loans(session, BULK_PAYMENTS, as_of)
     plan = [NewRepayment(loan_id, as_of, Money.from_minor(100, KHR)) for loan_id in loans]
     session.rollback()
     bulk: list[float] = []

@@ -171,3 +171,15 @@ def test_a_postgresql_ledger_generated_once_is_benchmarked_on_a_copy(tmp_path: P
         assert _ledger(url) == before
         with pytest.raises(FileExistsError):  # a database that holds a ledger already
             main(["--loans", "40", "--generate-only", url])
+
+
+def test_the_writing_benchmark_pays_only_loans_out_by_its_day(session: Session) -> None:
+    """A ledger people have also used holds loans paid out after the generated day; a payment
+    on that day would be refused for them, so the benchmark leaves them out."""
+    from bench.posting import _active_loans
+    from tests.support.world import build_world
+
+    world = build_world(session, families=2)
+    early = world.loan(world.families[0], on=date(2008, 1, 15))
+    world.loan(world.families[1], on=date(2009, 3, 2))
+    assert _active_loans(session, 10, date(2008, 6, 30)) == [early]
