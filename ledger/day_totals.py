@@ -23,12 +23,14 @@ __all__ = ["DayKey", "account_day_sum", "add_day_totals", "day_sums"]
 # (account id, day, entry kind)
 DayKey = tuple[int, date, str]
 
-_UPSERT = sa.text(
-    "INSERT INTO account_day (account_id, occurred_on, kind, amount_minor) "
-    "VALUES (:account_id, :occurred_on, :kind, :amount_minor) "
-    "ON CONFLICT (account_id, occurred_on, kind) "
-    "DO UPDATE SET amount_minor = account_day.amount_minor + excluded.amount_minor"
-).bindparams(sa.bindparam("occurred_on", type_=sa.Date()))
+# Adds to the row of the same account, day and kind, or makes it; the same text on both
+# databases, with `?` or named parameters.
+_UPSERT = ("INSERT INTO account_day (account_id, occurred_on, kind, amount_minor) "
+           "VALUES ({}) ON CONFLICT (account_id, occurred_on, kind) "
+           "DO UPDATE SET amount_minor = account_day.amount_minor + excluded.amount_minor")
+_NAMED_UPSERT = sa.text(_UPSERT.format(":account_id, :occurred_on, :kind, :amount_minor")
+                        ).bindparams(sa.bindparam("occurred_on", type_=sa.Date()))
+_SQLITE_UPSERT = _UPSERT.format("?, ?, ?, ?")
 
 
 def add_day_totals(session: Session, totals: dict[DayKey, int]) -> None:
@@ -39,23 +41,18 @@ def add_day_totals(session: Session, totals: dict[DayKey, int]) -> None:
     rows = sorted(totals.items())
     dialect = session.get_bind().dialect
     if dialect.name != "sqlite":
-        session.execute(_UPSERT, [
+        session.execute(_NAMED_UPSERT, [
             {"account_id": a, "occurred_on": d, "kind": k, "amount_minor": m}
             for (a, d, k), m in rows])
         return
     # Straight to the driver with each date bound as SQLAlchemy binds it: a back-book's
     # payments fall on hundreds of days, and Core's per-row parameter work cost more than
     # the upserts (see `ledger.services.bulk_chain.RowWriter`).
-    day = core_table("account_day").c.occurred_on.type.dialect_impl(dialect).bind_processor(dialect)
+    column = core_table("account_day").c.occurred_on
+    day = column.type.dialect_impl(dialect).bind_processor(dialect)
     assert day is not None
     session.connection().exec_driver_sql(_SQLITE_UPSERT, [
         (a, day(d), k, m) for (a, d, k), m in rows])
-
-
-_SQLITE_UPSERT = (
-    "INSERT INTO account_day (account_id, occurred_on, kind, amount_minor) VALUES (?, ?, ?, ?) "
-    "ON CONFLICT (account_id, occurred_on, kind) "
-    "DO UPDATE SET amount_minor = account_day.amount_minor + excluded.amount_minor")
 
 
 def day_sums(lines: Iterable[tuple[int, int]], occurred_on: date, kind: str,

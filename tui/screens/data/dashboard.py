@@ -135,19 +135,18 @@ def due_this_month(session: Session, actor: Actor, as_of: date) -> Money:
 def fund_cash(session: Session, actor: Actor, as_of: date) -> Money | None:
     """The riel fund's cash (main cash and cash boxes) at the end of `as_of`, as the fund
     position report has it; None for a user limited to some villages (the report refuses)."""
+    from ledger.day_totals import account_day_sum
     from ledger.services.setup import DEFAULT_FUND
 
     if actor.villages is not None:
         return None
-    ad, acct, fund = core_table("account_day"), core_table("account"), core_table("fund")
+    acct, fund = core_table("account"), core_table("fund")
     cash = (sa.select(acct.c.id).join(fund, fund.c.id == acct.c.fund_id)
             .where(fund.c.code == DEFAULT_FUND, acct.c.role.in_(("cash", "cash_box"))))
     # From the day totals (`ledger.day_totals`): at a million loans the cash postings took
     # 3-7 s to sum.
-    total = session.execute(
-        sa.select(sa.func.coalesce(sa.func.sum(ad.c.amount_minor), 0))
-        .where(ad.c.account_id.in_(cash), ad.c.occurred_on <= as_of)).scalar_one()
-    return Money.from_minor(int(total), KHR)
+    balances = session.execute(account_day_sum(cash, as_of)).all()
+    return Money.from_minor(sum(int(row.balance) for row in balances), KHR)
 
 
 def monthly_flows(session: Session, actor: Actor, as_of: date,
