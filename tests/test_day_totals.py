@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ledger.accounts import AccountRole, account_for
-from ledger.db import upgrade
+from ledger.db import head_revision, make_engine, upgrade
 from ledger.db.migrate import downgrade
 from ledger.db.tables import core_table
 from ledger.journal import balance, balances_by_account
@@ -144,3 +144,29 @@ def test_verify_sees_money_moved_to_another_day_of_the_same_account(session: Ses
     assert "RIEL.cash" not in failed[0].detail
     assert ("2008-03-15, repayment entries" in failed[0].detail
             and "2008-03-16, repayment entries" in failed[0].detail)
+
+
+def test_fsf_db_upgrade_backs_up_then_fills_them(sqlite_url: str) -> None:
+    """An older ledger upgraded from the command line: it says what the wait is for, keeps a
+    verified backup first, and the totals come out equal to the journal."""
+    from typer.testing import CliRunner
+
+    from tui.cli import build_app
+
+    engine = make_engine(sqlite_url)
+    with Session(engine) as s:
+        _busy(s)
+    downgrade(engine, "0010")
+    engine.dispose()
+    result = CliRunner().invoke(build_app(), ["--db", sqlite_url, "db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[0].startswith("Backing up and verifying the ledger (schema 0010)")
+    assert lines[1].startswith("Backup before upgrading: ")
+    assert lines[2] == f"Upgrading to schema {head_revision()}…"
+    assert lines[3] == f"Schema 0010 -> {head_revision()}"
+    engine = make_engine(sqlite_url)
+    with Session(engine) as s:
+        assert_day_totals_hold(s)
+        assert verify_ledger(s).ok
+    engine.dispose()

@@ -88,7 +88,8 @@ def test_the_way_to_the_first_screen_imports_nothing_heavy(sqlite_url: str) -> N
 
 
 def test_an_older_ledger_is_backed_up_then_upgraded_before_the_app_opens(
-        sqlite_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+        sqlite_url: str, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
     with small_ledger(sqlite_url) as (engine, _):
         with sa.orm.Session(engine) as session:
             create_first_admin(session, name="admin", password=PASSWORD)
@@ -118,6 +119,11 @@ def test_an_older_ledger_is_backed_up_then_upgraded_before_the_app_opens(
     backups = list((path.parent / "backups").rglob("*")) + list(path.parent.glob("*.bak"))
     assert [b for b in backups if b.is_file()], "no backup was taken before the upgrade"
     assert shown and "Sign in" in shown[0]  # the ledger has users: the login comes first
+    # Before the screen is taken, what the wait is for (minutes at national scale).
+    said = capsys.readouterr().err.splitlines()
+    assert said[0].startswith(f"fsf: this ledger is at schema {older} and this program needs")
+    assert said[1:] == ["fsf: upgrading the ledger…",
+                        f"fsf: the ledger is at schema {head_revision()}"]
 
 
 @sync

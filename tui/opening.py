@@ -4,6 +4,8 @@ Nothing here grows with the ledger: the first screen waits for no report."""
 
 from __future__ import annotations
 
+import sys
+from functools import partial
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -68,8 +70,16 @@ def _bring_schema_up_to_date(engine: sa.Engine) -> None:
             fail("fsf", CliError("--db", f"the ledger is at schema {revision}, this program "
                                  f"needs {head_revision()}: run `fsf db upgrade`"))
         engine.dispose()
+        # Both steps read the whole ledger (minutes at national scale), before the screen
+        # is taken: say what the wait is for.
+        say = partial(print, file=sys.stderr, flush=True)
+        say(f"fsf: this ledger is at schema {revision} and this program needs "
+            f"{head_revision()}; backing it up and verifying the copy first (a large ledger "
+            "takes minutes)…")
         _backup_before_upgrade(engine.url, path)
+        say("fsf: upgrading the ledger…")
         upgrade(engine)
+        say(f"fsf: the ledger is at schema {head_revision()}")
 
 
 def open_app(cli: Cli) -> None:

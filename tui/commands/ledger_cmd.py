@@ -73,12 +73,15 @@ def register(app: typer.Typer) -> None:
         engine = open_engine(get_cli(ctx), "db upgrade", create=True)
         before = current_revision(engine)
         if before is not None and before != head_revision():
+            typer.echo(f"Backing up and verifying the ledger (schema {before}) before the "
+                       "upgrade; a large ledger takes minutes…")
             try:  # an older ledger is copied (and the copy verified) before it is changed
                 kept = take_backup(engine.url, automatic=True)
             except BackupError as exc:
                 fail("db upgrade", CliError("backup", f"{exc}; the ledger was not upgraded",
                                             status=EXIT_FAILED_CHECK))
             typer.echo(f"Backup before upgrading: {kept.path}")
+            typer.echo(f"Upgrading to schema {head_revision()}…")
         upgrade(engine)
         typer.echo(f"Schema {before or 'empty'} -> {current_revision(engine)}")
 
