@@ -9,6 +9,7 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 from sqlmodel import Session
+from textual.widgets import Input
 
 from ledger.money import KHR, USD, Money
 from ledger.projection import CashLine, ExpenseKind, IncomeSource
@@ -215,3 +216,25 @@ async def test_a_visit_recorded_on_the_training_screen_updates_the_grid(
             shown = screen_text(app)
             assert "self-employed: tailori" in shown and "market stall" not in shown
             assert app.screen.lines[1].label == "self-employed: tailoring at home"
+
+
+@sync
+async def test_escape_leaves_the_family_search_so_the_area_keys_work(sqlite_url: str) -> None:
+    with small_ledger(sqlite_url) as (engine, _world):
+        app = app_on(engine)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            await pilot.press("7")  # the Projections area opens on its family search
+            await settle(pilot)
+            screen = app.screen
+            assert isinstance(screen, ProjectionsScreen)
+            assert app.focused is not None and app.focused.id == "projections-search"
+            await type_text(pilot, "F00")
+            await pilot.press("escape")  # out of the box, to the families found
+            await settle(pilot)
+            assert app.focused is not None and app.focused.id == "projections-found"
+            assert screen.query_one("#projections-search", Input).value == "F00"
+            await pilot.press("2")  # an area key now switches area instead of typing
+            await settle(pilot)
+            assert "Families" in screen_text(app).splitlines()[0]
+            assert screen.query_one("#projections-search", Input).value == "F00"
