@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from typing import Any
 
@@ -21,6 +22,7 @@ from ledger.users import add_user, authenticate, create_first_admin
 from tests.test_reports_oracle import build_random_portfolio
 from tests.test_reports_scenario import build_scenario
 from tui.cli import build_app
+from tui.commands.report_cmd import portfolio_text, reserve_text, villages_text
 
 PASSWORD = "correct horse battery staple"
 ENV = {"FSF_TODAY": "2009-06-30", "FSF_PASSWORD": PASSWORD}
@@ -267,3 +269,27 @@ def test_reports_on_a_demo_ledger_default_to_its_own_day(sqlite_url: str) -> Non
                                     env=env)
         assert result.exit_code == 0, result.stderr
         assert json.loads(result.stdout)["as_of"] == "2009-05-31"
+
+
+def test_counts_are_written_with_thousands_separators(scenario_url: str) -> None:
+    # A national portfolio counts loans in the hundreds of thousands, written as its riel are.
+    engine = make_engine(scenario_url)
+    try:
+        with Session(engine) as session:
+            day = date(2008, 6, 14)
+            q = rp.portfolio_quality(session, actor=SYSTEM, as_of=day)
+            reserve = rp.loan_loss_reserve(session, actor=SYSTEM, as_of=day)
+            villages = rp.villages_report(session, actor=SYSTEM, as_of=day)
+    finally:
+        engine.dispose()
+    q = replace(q, renegotiated_loans=1_250, par=tuple(replace(p, loans=152_885) for p in q.par),
+                buckets=tuple(replace(b, loans=93_034) for b in q.buckets))
+    text = "\n".join(portfolio_text(q))
+    assert "152,885" in text and "93,034" in text and "(1,250 renegotiated" in text
+    assert "152885" not in text and "93034" not in text
+    reserve = replace(reserve, lines=tuple(replace(x, loans=12_612) for x in reserve.lines))
+    assert "12,612" in "\n".join(reserve_text(reserve))
+    villages = replace(villages, total=replace(villages.total, families=14_563,
+                                               active_loans=209_394))
+    assert "14,563" in "\n".join(villages_text(villages))
+    assert "209,394" in "\n".join(villages_text(villages))

@@ -42,7 +42,7 @@ def register(app: typer.Typer) -> None:
             result = take_backup(resolve_url(cli.db), to=to, automatic=automatic, keep=keep)
         except BackupError as exc:
             fail("backup", CliError("backup", str(exc), status=EXIT_FAILED_CHECK))
-        typer.echo(f"Backup {result.path}: verified, {result.report.entries} entries, last "
+        typer.echo(f"Backup {result.path}: verified, {result.report.entries:,} entries, last "
                    f"hash {result.report.last_hash}")
 
     @app.command("restore")
@@ -64,5 +64,5 @@ def register(app: typer.Typer) -> None:
             report = restore(path, url, force=force)
         except BackupError as exc:
             fail("restore", CliError("restore", str(exc), status=EXIT_FAILED_CHECK))
-        typer.echo(f"Restored {path}: verified, {report.entries} entries, last hash "
+        typer.echo(f"Restored {path}: verified, {report.entries:,} entries, last hash "
                    f"{report.last_hash}")

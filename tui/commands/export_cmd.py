@@ -42,7 +42,7 @@ def register(app: typer.Typer) -> None:
             result = run("export ledger", lambda: export_ledger(
                 session, actor=actor, as_of=day, path=out, pseudonymise=pseudonymise))
         rows = sum(n for _, n in result.sheets)
-        typer.echo(f"Wrote {out}: {len(result.sheets)} sheets, {rows} rows, as of {day}; "
+        typer.echo(f"Wrote {out}: {len(result.sheets)} sheets, {rows:,} rows, as of {day}; "
                    f"checks {'hold' if result.checks_hold else 'FAIL'}")
         if not result.checks_hold:
             fail("export ledger", CliError("checks", "a check on the Checks sheet is FALSE",
@@ -131,9 +131,9 @@ def _bundle(group: typer.Typer) -> None:
             except ValueError as exc:
                 fail("export bundle", CliError("--out", str(exc)))
         rows = sum(n for _, _, n in done.steps)
-        typer.echo(f"Wrote {out}: {len(done.steps)} files, {rows} rows, and manifest.json")
+        typer.echo(f"Wrote {out}: {len(done.steps)} files, {rows:,} rows, and manifest.json")
         for kind, name, n in done.steps:
-            typer.echo(f"  {name}: {n} {kind}")
+            typer.echo(f"  {name}: {n:,} {kind}")
         if done.left_out:
             typer.echo(f"Left out ({len(done.left_out)}, listed in manifest.json):")
             for item in done.left_out[:20]:

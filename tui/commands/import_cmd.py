@@ -81,8 +81,8 @@ def _print_bundle(result: BundleResult, failed: StepOutcome | None,
     for line in result.setup:
         typer.echo(f"Setup: {line}")
     for s in result.steps:
-        typer.echo(f"{s.step:>3}. {s.file}: {s.rows} {s.kind}, {s.created} new, "
-                   f"{s.unchanged} already in the ledger"
+        typer.echo(f"{s.step:>3}. {s.file}: {s.rows:,} {s.kind}, {s.created:,} new, "
+                   f"{s.unchanged:,} already in the ledger"
                    + (f", {len(s.problems)} problem(s)" if s.problems else ""))
     problems = list(result.problems) + list(failed.problems if failed else ())
     if problems:
@@ -94,14 +94,14 @@ def _print_bundle(result: BundleResult, failed: StepOutcome | None,
         if len(problems) > SHOWN_PROBLEMS:
             typer.echo(f"  ... and {len(problems) - SHOWN_PROBLEMS} more")
     elif result.dry_run:
-        typer.echo(f"Valid: {result.created} new rows would be imported, {result.unchanged} "
+        typer.echo(f"Valid: {result.created:,} new rows would be imported, {result.unchanged:,} "
                    "are already in the ledger (dry run: nothing written).")
     elif result.created == 0:
-        typer.echo(f"All {result.unchanged} rows are already in the ledger exactly as in the "
+        typer.echo(f"All {result.unchanged:,} rows are already in the ledger exactly as in the "
                    "bundle; nothing to import.")
     else:
-        typer.echo(f"Imported {result.created} new rows in one transaction; "
-                   f"{result.unchanged} were already in the ledger. Run `fsf verify` next.")
+        typer.echo(f"Imported {result.created:,} new rows in one transaction; "
+                   f"{result.unchanged:,} were already in the ledger. Run `fsf verify` next.")
     if feedback is not None:
         typer.echo(f"Feedback workbook: {feedback}")
 
@@ -169,20 +169,20 @@ def _print(kind: str, path: Path, preview: ImportPreview, result: ImportResult |
            problems: tuple[Problem, ...], target: Path | None, dry_run: bool) -> None:
     rows = len(preview.rows)
     if problems:
-        typer.echo(f"{path.name}: {len(problems)} problem(s) in {rows} {kind} row(s); nothing "
+        typer.echo(f"{path.name}: {len(problems):,} problem(s) in {rows:,} {kind} row(s); nothing "
                    "was imported.")
         for p in problems[:SHOWN_PROBLEMS]:
             typer.echo(f"  {p}" + (f" [{p.value}]" if p.value else ""))
         if len(problems) > SHOWN_PROBLEMS:
             typer.echo(f"  ... and {len(problems) - SHOWN_PROBLEMS} more")
     elif result is not None and result.committed:
-        typer.echo(f"{path.name}: imported {result.created} new {kind}; {result.unchanged} "
+        typer.echo(f"{path.name}: imported {result.created:,} new {kind}; {result.unchanged:,} "
                    "already in the ledger unchanged.")
     elif preview.created == 0:
-        typer.echo(f"{path.name}: all {preview.unchanged} {kind} are already in the ledger "
+        typer.echo(f"{path.name}: all {preview.unchanged:,} {kind} are already in the ledger "
                    "exactly as in the file; nothing to import.")
     elif dry_run:
-        typer.echo(f"{path.name}: valid. {preview.created} new {kind} would be imported, "
-                   f"{preview.unchanged} are already in the ledger (dry run: nothing written).")
+        typer.echo(f"{path.name}: valid. {preview.created:,} new {kind} would be imported, "
+                   f"{preview.unchanged:,} are already in the ledger (dry run: nothing written).")
     if target is not None:
         typer.echo(f"Feedback workbook: {target}")

@@ -117,14 +117,14 @@ def portfolio_text(p: rp.PortfolioQuality) -> list[str]:
     out = [f"Portfolio quality as of {p.as_of} (period from {p.period_start}; PAR counts "
            f"loans {p.par_boundary} the threshold, renegotiated loans included)",
            f"Gross loan portfolio {p.gross_portfolio} in {counted(p.active_loans, 'loan')} "
-           f"({p.renegotiated_loans} renegotiated, {p.renegotiated_value})", ""]
+           f"({p.renegotiated_loans:,} renegotiated, {p.renegotiated_value})", ""]
     out += _table([["PAR", "Loans", "Value", "Rate"]] + [
-        [f"PAR{x.threshold}", str(x.loans), str(x.value), _pct(data["par"][f"par{x.threshold}"]
+        [f"PAR{x.threshold}", f"{x.loans:,}", str(x.value), _pct(data["par"][f"par{x.threshold}"]
                                                               ["rate"])] for x in p.par],
         {1, 2, 3})
     out.append("")
     out += _table([["Days overdue", "Loans", "Value"]] + [
-        [b.bucket, str(b.loans), str(b.value)] for b in p.buckets], {1, 2})
+        [b.bucket, f"{b.loans:,}", str(b.value)] for b in p.buckets], {1, 2})
     out += ["",
             f"On-time repayment rate  {_pct(data['on_time']['rate'])}  ({p.paid_on_time} paid "
             f"on time of {p.due_in_period} fallen due)",
@@ -139,9 +139,9 @@ def portfolio_text(p: rp.PortfolioQuality) -> list[str]:
 def reserve_text(r: rp.LoanLossReserve) -> list[str]:
     """The loan-loss reserve per bucket and in total."""
     rows = [["Days overdue", "Loans", "Outstanding", "Rate", "Required"]]
-    rows += [[x.bucket, str(x.loans), str(x.outstanding), f"{x.rate_pct:.2f} %",
+    rows += [[x.bucket, f"{x.loans:,}", str(x.outstanding), f"{x.rate_pct:.2f} %",
               str(x.required)] for x in r.lines]
-    rows.append(["Total", str(sum(x.loans for x in r.lines)), str(r.outstanding), "",
+    rows.append(["Total", f"{sum(x.loans for x in r.lines):,}", str(r.outstanding), "",
                  str(r.required)])
     return [f"Loan-loss reserve as of {r.as_of}", "", *_table(rows, {1, 2, 3, 4})]
 
@@ -169,7 +169,7 @@ def villages_text(r: rp.VillagesReport) -> list[str]:
             "PAR30", "On time"]
 
     def row(v: rp.VillageLine, label: str) -> list[str]:
-        return [label, v.code or "", str(v.families), str(v.active_loans), str(v.disbursed),
+        return [label, v.code or "", f"{v.families:,}", f"{v.active_loans:,}", str(v.disbursed),
                 str(v.outstanding), str(v.overdue), _pct(js.rate_pct(v.par30_rate)),
                 _pct(js.rate_pct(v.on_time_rate))]
 
