@@ -11,7 +11,7 @@ from exports.checks import Check, Criterion, Ratio, Tally
 from exports.context import ExportContext
 from exports.workbook import Column, Table, Workbook
 from ledger.money import Money
-from ledger.reports.loans import LoanRow, loan_register
+from ledger.reports.loans import LoanRow, loan_register_rows
 from ledger.reports.portfolio import portfolio_quality
 from ledger.reports.training import skill_outcomes
 
@@ -40,7 +40,7 @@ LOAN_COLUMNS = (
 
 def loan_cells(ctx: ExportContext, r: LoanRow) -> tuple[Cell, ...]:
     """One register row as cells (before pseudonymised columns are cut)."""
-    family = ctx.family(_family_id(ctx, r) if ctx.pseudonymised else 0, r.family_ref)
+    family = ctx.family(r.family_id, r.family_ref)
     return (r.ref, family, r.family_name, r.family_name_latin, r.village_code, r.village_name,
             r.currency, amount(r.principal),
             r.rate, r.rate_period, r.method, r.repayments, r.every, r.unit, r.disbursed_on,
@@ -48,33 +48,16 @@ def loan_cells(ctx: ExportContext, r: LoanRow) -> tuple[Cell, ...]:
             r.days_overdue, r.bucket, str(r.status))
 
 
-_FAMILY_IDS = "fsf_export_family_ids"
 RENEGOTIATED = Criterion("Status", "renegotiated")
 RENEGOTIATED_NOT = Criterion("Status", "renegotiated", "<>")
 
 
-def _family_id(ctx: ExportContext, r: LoanRow) -> int:
-    """The family id behind a register row (pseudonyms are keyed by id, not by ref)."""
-    import sqlalchemy as sa
-
-    from ledger.db.tables import core_table
-
-    cache: dict[str, int] | None = ctx.session.info.get(_FAMILY_IDS)
-    if cache is None:
-        fam = core_table("family")
-        cache = {str(ref): int(i) for i, ref in ctx.session.execute(
-            sa.select(fam.c.id, fam.c.ref))}
-        ctx.session.info[_FAMILY_IDS] = cache
-    return cache[r.family_ref]
-
-
 def loans_register_sheet(book: Workbook, ctx: ExportContext, tally: Tally) -> Table:
-    """The Loans sheet: `loan_register` as of the export date, one row per disbursed loan."""
-    ctx.session.info.pop(_FAMILY_IDS, None)
-    rows = loan_register(ctx.session, actor=ctx.actor, as_of=ctx.as_of)
+    """The Loans sheet: `loan_register` as of the export date, one row per disbursed loan,
+    streamed (a national register would take gigabytes held whole)."""
     cut = ctx.mask(LOAN_COLUMNS)
     table = book.table("Loans", ctx.keep(LOAN_COLUMNS))
-    for cur in sorted({r.currency for r in rows} | set(_currencies(ctx))):
+    for cur in _currencies(ctx):
         c = Criterion("Currency", cur)
         live = Criterion("Status", "written_off", "<>")
         tally.sum(table, "Outstanding principal", c, live)
@@ -82,13 +65,15 @@ def loans_register_sheet(book: Workbook, ctx: ExportContext, tally: Tally) -> Ta
         tally.sum(table, "Outstanding principal", c, live, RENEGOTIATED_NOT,
                   Criterion("Days late", 30, ">="))
         tally.sum(table, "Outstanding principal", c, RENEGOTIATED)
+    rows = loan_register_rows(ctx.session, actor=ctx.actor, as_of=ctx.as_of)
     tally.write(table, (cut(loan_cells(ctx, r)) for r in rows))
     table.finish()
-    ctx.session.info.pop(_FAMILY_IDS, None)
     return table
 
 
 def _currencies(ctx: ExportContext) -> list[str]:
+    """The currencies of the trial balance: every loan on the register is among them, since
+    its disbursement posted in its currency on or before the day."""
     from exports.journal_data import trial_balance
 
     return sorted({row[4] for row in trial_balance(ctx)})
