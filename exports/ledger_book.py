@@ -101,8 +101,10 @@ def _export_ledger(ctx: ExportContext, partial: Path, out: Path, max_rows: int,
         report_tables = [sheet(book, ctx, tally) for sheet in REPORT_SHEETS]
         checks = _checks(ctx, tally, balances, loans, installments, payments, journal, tb)
         checks_table, hold = write_checks(book, checks)
-    finally:
-        book.close()
+    except BaseException:
+        book.discard()  # `written_whole` removes the partial file: nothing of it is kept
+        raise
+    book.close()
     every = [summary, loans, *tables, *[t for t in report_tables if t],
              checks_table]
     sheets = tuple(part for t in every for part in t.parts)

@@ -8,7 +8,9 @@ link. A table that would pass Excel's row limit continues on "Title (2)", "Title
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -247,6 +249,10 @@ class Workbook:
             "strings_to_formulas": False,
             "strings_to_urls": False,
             "default_date_format": DATE_FORMAT,
+            # A national ledger's workbook passes the 2 GB a plain zip container may hold,
+            # and closing it failed after hours of writing. Python's zipfile writes ZIP64
+            # records only where a size or offset needs them: a smaller file is unchanged.
+            "use_zip64": True,
         })
         self.max_rows = max_rows
         self.progress = progress
@@ -333,3 +339,16 @@ class Workbook:
         self.raw.close()
         if self.progress is not None:
             self.progress(self.written)
+
+    def discard(self) -> None:
+        """Give the file up after a failure: remove the sheets written so far (temporary files
+        in constant-memory mode) instead of assembling them into a file nobody keeps; at a
+        million loans that assembly took minutes before the failure was reported."""
+        for sheet in self.raw.worksheets():
+            handle, name = sheet.row_data_fh, sheet.row_data_filename
+            if handle is not None:
+                handle.close()
+            if name:
+                with suppress(FileNotFoundError):
+                    os.remove(name)
+        self.raw.fileclosed = True  # a later close() has nothing left to write
