@@ -238,3 +238,28 @@ async def test_escape_leaves_the_family_search_so_the_area_keys_work(sqlite_url:
             await settle(pilot)
             assert "Families" in screen_text(app).splitlines()[0]
             assert screen.query_one("#projections-search", Input).value == "F00"
+
+
+@sync
+async def test_escape_from_the_search_of_a_pushed_projection_then_goes_back(
+        sqlite_url: str) -> None:
+    with small_ledger(sqlite_url) as (engine, world):
+        _with_grid(engine, world.families[0])
+        app = app_on(engine)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            under = app.screen
+            await app.push_screen(ProjectionsScreen(world.families[0]))  # as a family's `p`
+            await settle(pilot, rounds=3)
+            screen = app.screen
+            assert isinstance(screen, ProjectionsScreen) and screen.grid is not None
+            await pilot.press("ctrl+f")  # another family: the search
+            await settle(pilot)
+            assert app.focused is not None and app.focused.id == "projections-search"
+            await pilot.press("escape")  # first to the list…
+            await settle(pilot)
+            assert _top(app) is screen
+            assert app.focused is not None and app.focused.id == "projections-found"
+            await pilot.press("escape")  # …then back where it was opened from
+            await settle(pilot)
+            assert _top(app) is under

@@ -371,11 +371,6 @@ class ProjectionsScreen(LedgerScreen):
 
     @work(exclusive=True, group="projections-leave", exit_on_error=False)
     async def action_back(self) -> None:
-        if self.query_one("#projections-finder").display:
-            # Choosing a family: from the search box to the list, where the area keys (1–0)
-            # work again; the box takes every key typed in it.
-            self.query_one("#projections-found").focus()
-            return
         if not await self._may_leave():
             return
         if self.pushed and len(self.app.screen_stack) > 1:

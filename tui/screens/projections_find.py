@@ -3,10 +3,12 @@ Latin, village, id), Enter picks. The search runs in a thread worker."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, ClassVar, cast
 
 from textual import on, work
+from textual.actions import SkipAction
 from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
 from textual.widgets import DataTable, Input, Static
@@ -21,6 +23,10 @@ __all__ = ["FamilyFinder"]
 
 class FamilyFinder(Vertical):
     """A search box over a table of families; posts `Picked` with the family's id."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "leave_search", "Leave the search", show=False),
+    ]
 
     class Picked(Message):
         """A family was chosen."""
@@ -50,6 +56,13 @@ class FamilyFinder(Vertical):
         box = self.query_one("#projections-search", Input)
         box.focus()
         self.search(box.value)
+
+    def action_leave_search(self) -> None:
+        """Escape in the search box: to the families found, where the area keys (1–0) work
+        again (the box takes every key typed). Elsewhere Escape goes on to the screen."""
+        if not self.query_one("#projections-search", Input).has_focus:
+            raise SkipAction()
+        self.query_one("#projections-found", DataTable).focus()
 
     @on(Input.Changed, "#projections-search")
     def _typed(self, event: Input.Changed) -> None:
