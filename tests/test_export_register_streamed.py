@@ -6,8 +6,6 @@ of 4,000 loans read 100 at a time, against the same register held whole."""
 
 from __future__ import annotations
 
-import tracemalloc
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -23,19 +21,10 @@ from ledger.actor import SYSTEM
 from ledger.db import make_engine
 from ledger.reports import loans as register
 from ledger.reports.loans import loan_register
+from tests.support.memory import peak_bytes
 
 LOANS = 4_000
 AS_OF = date(2010, 6, 30)
-
-
-def _peak(fn: Callable[[], object]) -> int:
-    """The most memory `fn` held at once, in bytes (Python allocations)."""
-    tracemalloc.start()
-    try:
-        fn()
-        return tracemalloc.get_traced_memory()[1]
-    finally:
-        tracemalloc.stop()
 
 
 def test_the_loans_sheet_holds_one_batch_not_the_register(
@@ -45,7 +34,7 @@ def test_the_loans_sheet_holds_one_batch_not_the_register(
     engine = make_engine(sqlite_url)
     try:
         with Session(engine) as session:
-            whole = _peak(lambda: loan_register(session, actor=SYSTEM, as_of=AS_OF))
+            whole = peak_bytes(lambda: loan_register(session, actor=SYSTEM, as_of=AS_OF))
             written: list[int] = []
 
             def sheet() -> None:
@@ -55,7 +44,7 @@ def test_the_loans_sheet_holds_one_batch_not_the_register(
                 book.close()
                 written.extend(n for _, n in table.parts)
 
-            streamed = _peak(sheet)
+            streamed = peak_bytes(sheet)
     finally:
         engine.dispose()
     assert written == [LOANS]

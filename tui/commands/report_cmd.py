@@ -5,6 +5,7 @@ of `ledger.reports.json`, documented in docs/reports.md)."""
 from __future__ import annotations
 
 import json
+import sys
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -15,10 +16,12 @@ import typer
 from ledger import reports as rp
 from ledger.money import Money
 from ledger.reports import json as js
+from ledger.reports.loans import loan_register_rows
 from ledger.reports.reserve import parse_bucket
 from tui.commands.context import Cli, acting_actor, get_cli, ledger_session, run
 from tui.commands.errors import CliError, fail
 from tui.commands.parsing import iso_date, rate
+from tui.commands.register_out import write_register
 from tui.commands.report_group import report_group
 from tui.widgets.cells import counted
 
@@ -194,17 +197,6 @@ def collection_text(c: rp.CollectionSheet) -> list[str]:
             f"{c.month}", "", *_table(rows, {3, 4, 5, 7})]
 
 
-def register_text(rows: tuple[rp.LoanRow, ...]) -> list[str]:
-    """The loan register."""
-    if not rows:
-        return ["No loan disbursed by then."]
-    return _table([["Loan", "Family", "Village", "Disbursed", "Principal", "Outstanding",
-                    "Overdue", "Days", "Status"]] + [
-        [r.ref, r.family_ref, r.village_name, r.disbursed_on.isoformat(), str(r.principal),
-         str(r.outstanding_principal), str(r.overdue), str(r.days_overdue),
-         r.status.replace("_", " ")] for r in rows], {4, 5, 6, 7})
-
-
 def register(app: typer.Typer) -> None:
     """Attach the report commands to `fsf report`, and `fsf reserve set`."""
     group = report_group(app)
@@ -292,9 +284,10 @@ def register(app: typer.Typer) -> None:
     def loan_register(ctx: typer.Context, as_of: AsOf = None, as_json: AsJson = False) -> None:
         """Every disbursed loan with its terms, position, ageing and status."""
         day = _as_of(ctx, "report register", as_of)
-        rows = _report(ctx, "report register",
-                       lambda ses, who: rp.loan_register(ses, actor=who, as_of=day))
-        _emit(as_json, js.register_json(rows, day), lambda: register_text(rows))
+        # Written while the rows are read, inside the ledger's session (`register_out`).
+        _report(ctx, "report register", lambda ses, who: write_register(
+            loan_register_rows(ses, actor=who, as_of=day), day, as_json=as_json,
+            out=sys.stdout))
 
     reserve_app = typer.Typer(help="Loan-loss reserve rates.", no_args_is_help=True)
     app.add_typer(reserve_app, name="reserve")
