@@ -169,9 +169,14 @@ def _without_parallel_workers(_session: Session, _transaction: Any,
 
 
 def read_only(engine: sa.Engine) -> sa.Engine:
-    """The same engine for read-only work: on SQLite its transactions begin DEFERRED.
+    """The same engine for read-only work: each transaction reads one snapshot of the ledger
+    and holds no lock that keeps a writer waiting.
 
-    Reports and screens use it so that a long read does not hold the write lock; it must never
-    be used to post to the journal.
+    On SQLite its transactions begin DEFERRED (in WAL mode a read transaction is a snapshot);
+    on PostgreSQL they run REPEATABLE READ, where READ COMMITTED would let an auditor's
+    export read its journal after a repayment its trial balance was read before, and fail its
+    own checks. Reports, exports and screens use it; it must never post to the journal.
     """
+    if is_postgresql(engine):
+        return engine.execution_options(isolation_level="REPEATABLE READ")
     return engine.execution_options(**{BEGIN_OPTION: "DEFERRED"})

@@ -50,7 +50,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """List loans awaiting approval and queued write-offs and reversals."""
         cli = get_cli(ctx)
-        with ledger_session(cli, "approvals") as session:
+        with ledger_session(cli, "approvals", reading=True) as session:
             actor = acting_actor(cli, session, "approvals")
             items = run("approvals", lambda: list_pending(session, actor=actor))
             if as_json:

@@ -37,7 +37,7 @@ def register(app: typer.Typer) -> None:
 
         cli = get_cli(ctx)
         day = _day("--as-of", as_of, cli.today)
-        with ledger_session(cli, "export ledger") as session:
+        with ledger_session(cli, "export ledger", reading=True) as session:
             actor = acting_actor(cli, session, "export ledger")
             result = run("export ledger", lambda: export_ledger(
                 session, actor=actor, as_of=day, path=out, pseudonymise=pseudonymise))
@@ -67,7 +67,7 @@ def register(app: typer.Typer) -> None:
                                         f"{', '.join(CSV_TABLES)}"))
         cli = get_cli(ctx)
         day = _day("--as-of", as_of, cli.today)
-        with ledger_session(cli, "export csv") as session:
+        with ledger_session(cli, "export csv", reading=True) as session:
             actor = acting_actor(cli, session, "export csv")
             count = run("export csv", lambda: export_csv(
                 session, actor=actor, table=table, path=out, as_of=day,
@@ -86,7 +86,7 @@ def register(app: typer.Typer) -> None:
         from exports.printables import export_collection_sheet
 
         cli = get_cli(ctx)
-        with ledger_session(cli, "export collection") as session:
+        with ledger_session(cli, "export collection", reading=True) as session:
             actor = acting_actor(cli, session, "export collection")
             done = run("export collection", lambda: export_collection_sheet(
                 session, actor=actor, village_code=village, month=month, path=out,
@@ -105,7 +105,7 @@ def register(app: typer.Typer) -> None:
 
         cli = get_cli(ctx)
         day = _day("--as-of", as_of, cli.today)
-        with ledger_session(cli, "export family") as session:
+        with ledger_session(cli, "export family", reading=True) as session:
             actor = acting_actor(cli, session, "export family")
             done = run("export family", lambda: export_family_statement(
                 session, actor=actor, family_ref=ref, path=out, as_of=day))
@@ -123,7 +123,7 @@ def _bundle(group: typer.Typer) -> None:
         from exports.bundle import export_bundle
 
         cli = get_cli(ctx)
-        with ledger_session(cli, "export bundle") as session:
+        with ledger_session(cli, "export bundle", reading=True) as session:
             actor = acting_actor(cli, session, "export bundle")
             try:
                 done = run("export bundle", lambda: export_bundle(

@@ -38,7 +38,7 @@ def _template(ctx: typer.Context, kind: str, out: Path | None) -> None:
     if url.get_backend_name() == "sqlite" and not Path(url.database or "").exists():
         write_template(kind, out)  # no ledger yet: the template without its drop-down lists
     else:
-        with ledger_session(cli, "import template") as session:
+        with ledger_session(cli, "import template", reading=True) as session:
             write_template(kind, out, session=session)
     typer.echo(f"Wrote the {kind} template to {out}")
 

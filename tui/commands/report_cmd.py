@@ -47,15 +47,17 @@ def _as_of(ctx: typer.Context, command: str, text: str | None) -> date:
     if text is not None:
         return _day(command, "--as-of", text, date.min)
     cli: Cli = get_cli(ctx)
-    with ledger_session(cli, command):
+    with ledger_session(cli, command, reading=True):
         pass  # opening the ledger settles `cli.today` (see `ledger_today`)
     return cli.today
 
 
-def _report(ctx: typer.Context, command: str, make: Callable[[Any, Any], T]) -> T:
-    """Open the ledger, find who acts, and run one report function (refusals → one line)."""
+def _report(ctx: typer.Context, command: str, make: Callable[[Any, Any], T],
+            reading: bool = True) -> T:
+    """Open the ledger, find who acts, and run one report function (refusals → one line);
+    a report only reads (`ledger_session`'s `reading`)."""
     cli: Cli = get_cli(ctx)
-    with ledger_session(cli, command) as session:
+    with ledger_session(cli, command, reading=reading) as session:
         actor = acting_actor(cli, session)
         return run(command, lambda: make(session, actor))
 
@@ -301,5 +303,5 @@ def register(app: typer.Typer) -> None:
         except CliError as exc:
             fail("reserve set", exc)
         row = _report(ctx, "reserve set", lambda ses, who: rp.set_reserve_rate(
-            ses, actor=who, bucket=parse_bucket(bucket).value, rate=value))
+            ses, actor=who, bucket=parse_bucket(bucket).value, rate=value), reading=False)
         typer.echo(f"Reserve rate for {row.bucket}: {row.rate_pct:.2f} %")

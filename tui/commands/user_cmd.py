@@ -126,7 +126,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Every user with roles, villages and whether disabled."""
         cli = get_cli(ctx)
-        with ledger_session(cli, "user list") as session:
+        with ledger_session(cli, "user list", reading=True) as session:
             actor = acting_actor(cli, session, "user list")
             users = run("user list", lambda: list_users(session, actor=actor))
             if as_json:
