@@ -8,6 +8,7 @@ between its trial balance and its journal made its own Checks sheet fail."""
 
 from __future__ import annotations
 
+import json
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from typer.testing import CliRunner
 
 import exports.ledger_book as ledger_book
 from bench.generate import generate
+from bench.posting import rolled_back
 from ledger.actor import SYSTEM
 from ledger.db import make_engine
 from ledger.money import KHR, Money
@@ -97,3 +99,20 @@ def test_a_repayment_recorded_while_the_auditor_exports(
                                       {"r": REF}).scalar_one() == 1
     finally:
         engine.dispose()
+
+
+def test_a_report_runs_while_a_repayment_is_being_written(ledger_url: str) -> None:
+    loan_id = _ledger(ledger_url)
+    engine = make_engine(ledger_url)
+    try:
+        with Session(engine) as officer, rolled_back(officer):  # a use case under way
+            record_repayment(officer, actor=SYSTEM, loan_id=loan_id, paid_on=AS_OF,
+                             today=AS_OF, amount=Money.from_minor(1_000, KHR), ref=REF)
+            result = CliRunner().invoke(
+                build_app(), ["--db", ledger_url, "--user", "ana", "report", "portfolio",
+                              "--as-of", AS_OF.isoformat(), "--json"],
+                env={"FSF_PASSWORD": PASSWORD, "FSF_BUSY_TIMEOUT_MS": "300"})
+    finally:
+        engine.dispose()
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["active_loans"] > 0

@@ -87,8 +87,8 @@ def open_engine(cli: Cli, command: str, *, create: bool = False) -> sa.Engine:
     busy = os.environ.get(BUSY_TIMEOUT_ENV)
     engine = make_engine(url, busy_timeout_ms=int(busy)) if busy else make_engine(url)
     if not create:
-        try:
-            current = current_revision(engine)
+        try:  # read without the write lock: a report may start while an officer records
+            current = current_revision(read_only(engine))
         except sa.exc.OperationalError as exc:
             if is_busy(exc):
                 fail(command, CliError("busy", BUSY_MESSAGE, status=EXIT_BUSY))
