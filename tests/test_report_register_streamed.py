@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import json
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -18,9 +19,10 @@ from ledger.actor import SYSTEM
 from ledger.db import make_engine
 from ledger.reports import json as js
 from ledger.reports import loans as register
-from ledger.reports.loans import loan_register, loan_register_rows
+from ledger.reports.loans import loan_register, loan_register_rows, loan_status
 from tests.support.memory import peak_bytes
 from tui.commands.register_out import write_register
+from tui.commands.report_cmd import loan_text
 
 LOANS = 4_000
 AS_OF = date(2010, 6, 30)
@@ -80,3 +82,19 @@ def test_an_empty_register_says_so(sqlite_url: str) -> None:
     out = io.StringIO()
     write_register(iter(()), AS_OF, as_json=True, out=out)
     assert json.loads(out.getvalue()) == {"as_of": "2010-06-30", "loans": []}
+
+
+def test_long_overdue_days_are_written_with_thousands_separators(sqlite_url: str) -> None:
+    generate(sqlite_url, 50, seed=5, as_of=AS_OF)
+    engine = make_engine(sqlite_url)
+    try:
+        with Session(engine) as session:
+            row = loan_register(session, actor=SYSTEM, as_of=AS_OF)[0]
+            status = loan_status(session, actor=SYSTEM, loan_id=row.loan_id, as_of=AS_OF)
+    finally:
+        engine.dispose()
+    out = io.StringIO()  # an abandoned loan, years late
+    write_register(iter([replace(row, days_overdue=5986)]), AS_OF, as_json=False, out=out)
+    assert out.getvalue().splitlines()[2].split()[-2] == "5,986"
+    lines = loan_text(replace(status, days_overdue=5986, bucket="over 365"))
+    assert any(line.split() == ["Days", "overdue", "5,986", "(over", "365)"] for line in lines)

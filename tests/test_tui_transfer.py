@@ -178,6 +178,8 @@ async def test_preview_fix_and_import_families(sqlite_url: str, tmp_path: Path) 
             await settle(pilot, rounds=3)
             assert screen.result is not None and screen.result.committed
             assert "created 2, unchanged 0" in screen_text(app)
+            rows = screen.query_one("#import-rows", PagedTable)
+            assert [rows.row(i)[1][2] for i in range(rows.total)] == ["imported"] * 2  # type: ignore[index]
             assert screen.query_one("#import-commit", Button).disabled
     with engine.connect() as conn:
         fam = core_table("family")

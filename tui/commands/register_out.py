@@ -43,7 +43,7 @@ def write_register_json(rows: Iterable[LoanRow], as_of: date, out: TextIO) -> No
 
 def _cells(r: LoanRow) -> list[str]:
     return [r.ref, r.family_ref, r.village_name, r.disbursed_on.isoformat(), str(r.principal),
-            str(r.outstanding_principal), str(r.overdue), str(r.days_overdue),
+            str(r.outstanding_principal), str(r.overdue), f"{r.days_overdue:,}",
             r.status.replace("_", " ")]
 
 

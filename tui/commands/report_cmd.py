@@ -92,7 +92,7 @@ def loan_text(s: rp.LoanStatus) -> list[str]:
             ("Disbursed", s.disbursed_on.isoformat() if s.disbursed_on else "–"),
             ("Outstanding principal", str(s.outstanding_principal)),
             ("Interest due and unpaid", str(s.interest_due)), ("Overdue", str(s.overdue)),
-            ("Days overdue", f"{s.days_overdue} ({s.bucket})"),
+            ("Days overdue", f"{s.days_overdue:,} ({s.bucket})"),
             ("Next due", f"{s.next_due_date} {s.next_due_amount}" if s.next_due_date else "–"),
             ("Payoff amount", str(s.payoff))]
     width = max(len(k) for k, _ in rows)

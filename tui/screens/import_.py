@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = ["ImportScreen"]
 
-_STATUS_STYLE = {"new": "green", "unchanged": "dim", "error": "bold red"}
+_STATUS_STYLE = {"new": "green", "imported": "green", "unchanged": "dim", "error": "bold red"}
 _ROW_COLUMNS = (Column("Row", 7, right=True), Column("Ref", 22), Column("Status", 9),
                 Column("Why"))
 _PROBLEM_COLUMNS = (Column("Row", 7, right=True), Column("Column", 14), Column("Value", 18),
@@ -37,6 +37,13 @@ _PROBLEM_COLUMNS = (Column("Row", 7, right=True), Column("Column", 14), Column("
 
 def _outcome_cells(index: int, r: RowOutcome) -> tuple[int, tuple[str, ...]]:
     return index, (str(r.row), r.ref, r.status, r.message)
+
+
+def _imported_cells(index: int, r: RowOutcome) -> tuple[int, tuple[str, ...]]:
+    """A row after its file was imported: a new row is now in the ledger, as the feedback
+    workbook says of it (`imports.feedback`)."""
+    return index, (str(r.row), r.ref, "imported" if r.status == "new" else r.status,
+                   r.message)
 
 
 def _problem_cells(index: int, p: Problem) -> tuple[int, tuple[str, ...]]:
@@ -254,6 +261,8 @@ class ImportScreen(PageScreen):
         self.query_one("#import-preview", Button).disabled = False
         kind, name = r.preview.kind, r.preview.path.name
         if r.committed:
+            self.query_one("#import-rows", PagedTable).reload(
+                ListSource(r.preview.rows, _imported_cells))
             self._say(Text(f"{name}: imported {counted(r.created, 'new row')} of {kind} "
                            f"(created {r.created:,}, unchanged {r.unchanged:,}).",
                            style="green"))

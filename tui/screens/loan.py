@@ -150,7 +150,7 @@ class LoanScreen(PageScreen):
         if p.status == "active" and p.arrears is not None:
             a = p.arrears
             late = (f"{Money(a.overdue_amount, p.principal.currency)} overdue, "
-                    f"{a.days_overdue} days" if a.days_overdue else "nothing overdue")
+                    f"{a.days_overdue:,} days" if a.days_overdue else "nothing overdue")
             head.add_row("Owes", f"principal {p.outstanding}; {late}; payoff {p.payoff}")
         elif written_off is not None:
             head.add_row("Written off", f"{written_off.written_off}; recovered "
