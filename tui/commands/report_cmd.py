@@ -23,6 +23,7 @@ from tui.commands.errors import CliError, fail
 from tui.commands.parsing import iso_date, rate
 from tui.commands.register_out import write_register
 from tui.commands.report_group import report_group
+from tui.commands.text_table import rule, table_line
 from tui.widgets.cells import counted
 
 Opt = typer.Option
@@ -70,10 +71,9 @@ def _table(rows: list[list[str]], right: set[int]) -> list[str]:
     widths = [max(len(r[c]) for r in rows) for c in range(len(rows[0]))]
     out = []
     for n, row in enumerate(rows):
-        out.append("  ".join(c.rjust(widths[i]) if i in right else c.ljust(widths[i])
-                             for i, c in enumerate(row)).rstrip())
+        out.append(table_line(row, widths, right))
         if n == 0:
-            out.append("  ".join("-" * w for w in widths))
+            out.append(rule(widths))
     return out
 
 
