@@ -8,7 +8,6 @@ between its trial balance and its journal made its own Checks sheet fail."""
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -35,7 +34,8 @@ REF = "PAID-DURING-EXPORT"
 
 
 def _ledger(url: str) -> int:
-    """A generated ledger with an auditor; the id of a loan a payment may go to."""
+    """A generated ledger with an auditor and an officer; the id of a loan a payment may go
+    to."""
     generate(url, 150, seed=7, as_of=AS_OF)
     engine = make_engine(url)
     try:
@@ -43,6 +43,7 @@ def _ledger(url: str) -> int:
             create_first_admin(session, name="admin", password=PASSWORD)
             admin = authenticate(session, name="admin", password=PASSWORD)
             add_user(session, actor=admin, name="ana", roles=["auditor"], password=PASSWORD)
+            add_user(session, actor=admin, name="dara", roles=["officer"], password=PASSWORD)
             return int(session.execute(sa.text(
                 "SELECT id FROM loan WHERE status = 'active' AND disbursed_on <= :d "
                 "ORDER BY id LIMIT 1"), {"d": AS_OF}).scalar_one())
@@ -101,18 +102,36 @@ def test_a_repayment_recorded_while_the_auditor_exports(
         engine.dispose()
 
 
-def test_a_report_runs_while_a_repayment_is_being_written(ledger_url: str) -> None:
+# Commands that only read, each with what its output must show.
+READING = (
+    (["report", "portfolio", "--as-of", AS_OF.isoformat(), "--json"], '"active_loans"'),
+    (["report", "training", "skills", "--as-of", AS_OF.isoformat()], "Skill"),
+    (["report", "training", "follow-ups", "--as-of", AS_OF.isoformat()], "ollow"),
+    (["household", "show", "--family", "F0000001"], "F0000001"),
+    (["project", "--family", "F0000001", "--scenarios", "50", "--json"], '"family"'),
+)
+
+
+def test_reading_commands_run_while_a_repayment_is_being_written(ledger_url: str) -> None:
     loan_id = _ledger(ledger_url)
+    grid = CliRunner().invoke(build_app(), [
+        "--db", ledger_url, "--user", "dara", "household", "record", "--family", "F0000001",
+        "--income", "farming=400000", "--expense", "food=250000", "--on", "2010-06-01"],
+        env={"FSF_PASSWORD": PASSWORD, "FSF_TODAY": AS_OF.isoformat()})
+    assert grid.exit_code == 0, grid.output
     engine = make_engine(ledger_url)
+    results = []
     try:
         with Session(engine) as officer, rolled_back(officer):  # a use case under way
             record_repayment(officer, actor=SYSTEM, loan_id=loan_id, paid_on=AS_OF,
                              today=AS_OF, amount=Money.from_minor(1_000, KHR), ref=REF)
-            result = CliRunner().invoke(
-                build_app(), ["--db", ledger_url, "--user", "ana", "report", "portfolio",
-                              "--as-of", AS_OF.isoformat(), "--json"],
-                env={"FSF_PASSWORD": PASSWORD, "FSF_BUSY_TIMEOUT_MS": "300"})
+            for args, shown in READING:
+                result = CliRunner().invoke(
+                    build_app(), ["--db", ledger_url, "--user", "dara", *args],
+                    env={"FSF_PASSWORD": PASSWORD, "FSF_BUSY_TIMEOUT_MS": "300",
+                         "FSF_TODAY": AS_OF.isoformat()})
+                results.append((args[:2], result.exit_code, shown in result.stdout,
+                                result.output[-200:]))
     finally:
         engine.dispose()
-    assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["active_loans"] > 0
+    assert all(code == 0 and seen for _, code, seen, _ in results), results

@@ -72,11 +72,13 @@ _OPTIONS = {"usd_rate": "--usd-rate", "rate_on": "--rate-on", "recorded_on": "--
             "savings": "--savings", "follow_up": "--follow-up", "family": "--family"}
 
 
-def _do(ctx: typer.Context, command: str, action: Callable[[Session, Any, date], Output]) -> None:
+def _do(ctx: typer.Context, command: str, action: Callable[[Session, Any, date], Output],
+        reading: bool = False) -> None:
     """Open the ledger, act as the user, turn refusals into one line, and print the result:
-    JSON says `"demo": true` on a demo ledger, text starts with the DEMO line."""
+    JSON says `"demo": true` on a demo ledger, text starts with the DEMO line. `reading`:
+    the command only reads (`ledger_session`)."""
     cli = get_cli(ctx)
-    with ledger_session(cli, command) as session:
+    with ledger_session(cli, command, reading=reading) as session:
         actor = acting_actor(cli, session, command)
         try:
             result = run(command, lambda: action(session, actor, cli.today))
@@ -159,7 +161,7 @@ def register(app: typer.Typer) -> None:
                         "village": who.village_name, "grids": [grid_json(g) for g in grids]}
             body = "\n".join(grid_text(g) for g in grids) or "No grid recorded."
             return f"{who.ref} {who.head_name} ({who.village_name})\n{body}"
-        _do(ctx, "household show", act)
+        _do(ctx, "household show", act, reading=True)
 
     @app.command("project")
     def project_cmd(
@@ -189,4 +191,4 @@ def register(app: typer.Typer) -> None:
                 seed=parsing.whole("--seed", seed, minimum=0),
                 scenarios=parsing.whole("--scenarios", scenarios, minimum=1))
             return project_json(p) if as_json else project_text(p)
-        _do(ctx, "project", act)
+        _do(ctx, "project", act, reading=True)

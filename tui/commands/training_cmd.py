@@ -44,10 +44,12 @@ T = TypeVar("T")
 JSON = Annotated[bool, Opt("--json", help="Print one JSON object.")]
 
 
-def _do(ctx: typer.Context, command: str, action: Callable[[Session, Any, date], T]) -> T:
-    """Open the ledger, act as the user, and turn refusals into one line."""
+def _do(ctx: typer.Context, command: str, action: Callable[[Session, Any, date], T],
+        reading: bool = False) -> T:
+    """Open the ledger, act as the user, and turn refusals into one line; `reading`: the
+    command only reads (`ledger_session`)."""
     cli = get_cli(ctx)
-    with ledger_session(cli, command) as session:
+    with ledger_session(cli, command, reading=reading) as session:
         actor = acting_actor(cli, session)
         try:
             return run(command, lambda: action(session, actor, cli.today))
@@ -224,7 +226,7 @@ def register(app: typer.Typer) -> None:
             return skill_outcomes(s, actor=actor, as_of=_day("--as-of", as_of) or today,
                                   threshold=bar,
                                   rate=parsing.rate("--rate", rate) if rate else None)
-        report = _do(ctx, "report training skills", act)
+        report = _do(ctx, "report training skills", act, reading=True)
         typer.echo(json.dumps(skills_json(report), ensure_ascii=False) if as_json
                    else skills_text(report))
 
@@ -237,7 +239,7 @@ def register(app: typer.Typer) -> None:
         """Who is due a follow-up visit within 30 days, and who has waited more than three
         months, by village and by officer."""
         report = _do(ctx, "report training follow-ups", lambda s, actor, today: follow_ups_due(
-            s, actor=actor, as_of=_day("--as-of", as_of) or today))
+            s, actor=actor, as_of=_day("--as-of", as_of) or today), reading=True)
         typer.echo(json.dumps(follow_ups_json(report), ensure_ascii=False) if as_json
                    else follow_ups_text(report))
 
