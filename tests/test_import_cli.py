@@ -90,3 +90,14 @@ def test_a_bad_file_exits_2_with_every_problem_and_feedback(db: str, tmp_path: P
     assert code == 2 and "row 3, column 'disbursed_on'" in text and "nothing was imported" in text
     code, _, err = run("--db", db, "import", "budgets", str(path))
     assert code == 2 and "not one of" in err
+
+
+def test_a_national_file_counts_its_problems_with_separators(db: str, tmp_path: Path) -> None:
+    # A month's national collection file runs to 100,000 rows; its counts read as riel do.
+    path = tmp_path / "loans.csv"
+    path.write_text("loan_ref,family_ref,product,principal,repayments,disbursed_on\n" + "".join(
+        f"L{n},F404,FSF,150000,10,2008-03-15\n" for n in range(1, 1_101)), encoding="utf-8")
+    code, text, _ = run("--db", db, "import", "loans", str(path))
+    assert code == 2
+    assert "1,100 problem(s) in 1,100 loans row(s)" in text
+    assert "... and 1,050 more" in text

@@ -83,7 +83,7 @@ def _print_bundle(result: BundleResult, failed: StepOutcome | None,
     for s in result.steps:
         typer.echo(f"{s.step:>3}. {s.file}: {s.rows:,} {s.kind}, {s.created:,} new, "
                    f"{s.unchanged:,} already in the ledger"
-                   + (f", {len(s.problems)} problem(s)" if s.problems else ""))
+                   + (f", {len(s.problems):,} problem(s)" if s.problems else ""))
     problems = list(result.problems) + list(failed.problems if failed else ())
     if problems:
         where = f" in {failed.file}" if failed else ""
@@ -92,7 +92,7 @@ def _print_bundle(result: BundleResult, failed: StepOutcome | None,
         for p in problems[:SHOWN_PROBLEMS]:
             typer.echo(f"  {p}" + (f" [{p.value}]" if p.value else ""))
         if len(problems) > SHOWN_PROBLEMS:
-            typer.echo(f"  ... and {len(problems) - SHOWN_PROBLEMS} more")
+            typer.echo(f"  ... and {len(problems) - SHOWN_PROBLEMS:,} more")
     elif result.dry_run:
         typer.echo(f"Valid: {result.created:,} new rows would be imported, {result.unchanged:,} "
                    "are already in the ledger (dry run: nothing written).")
@@ -174,7 +174,7 @@ def _print(kind: str, path: Path, preview: ImportPreview, result: ImportResult |
         for p in problems[:SHOWN_PROBLEMS]:
             typer.echo(f"  {p}" + (f" [{p.value}]" if p.value else ""))
         if len(problems) > SHOWN_PROBLEMS:
-            typer.echo(f"  ... and {len(problems) - SHOWN_PROBLEMS} more")
+            typer.echo(f"  ... and {len(problems) - SHOWN_PROBLEMS:,} more")
     elif result is not None and result.committed:
         typer.echo(f"{path.name}: imported {result.created:,} new {kind}; {result.unchanged:,} "
                    "already in the ledger unchanged.")
