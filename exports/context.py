@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 from exports.cells import Cell
 from exports.workbook import Column
 from ledger.actor import Actor
-from ledger.db.tables import utc_now
+from ledger.db.tables import core_table, utc_now
 from ledger.privacy import Pseudonyms
+from ledger.reports.scope import village_filter
 
 __all__ = ["STREAM_BATCH", "Dataset", "ExportContext", "stream"]
 
@@ -25,13 +26,16 @@ STREAM_BATCH = 2_000
 
 @dataclass
 class ExportContext:
-    """One export run."""
+    """One export run. When the actor sees only some villages (as in an auditor's workbook of
+    one province), every table holds only their loans and those loans' postings; `place`
+    names that scope on the Summary."""
 
     session: Session
     actor: Actor
     as_of: date
     pseudonyms: Pseudonyms | None = None
     include_sensitive: bool = False
+    place: str | None = None
     exported_at: datetime = field(default_factory=utc_now)
     # Figures several sheets read (the trial balance), computed once per run.
     memo: dict[str, Any] = field(default_factory=dict, repr=False)
@@ -46,6 +50,17 @@ class ExportContext:
         if family_id is None:
             return None
         return self.pseudonyms.family(int(family_id)) if self.pseudonyms else ref
+
+    def scoped(self, loan_id: sa.ColumnElement[Any]) -> list[sa.ColumnElement[bool]]:
+        """Conditions keeping rows whose `loan_id` is a loan of the actor's villages: none
+        when the actor sees every village. A journal entry is kept or left whole by its loan,
+        so each one kept still balances."""
+        if self.actor.villages is None:
+            return []
+        ln, fam = core_table("loan"), core_table("family")
+        loans = (sa.select(ln.c.id).join(fam, fam.c.id == ln.c.family_id)
+                 .where(village_filter(fam.c.village_id, self.actor.villages)))
+        return [loan_id.in_(loans)]
 
     def keep(self, columns: Sequence[Column]) -> tuple[Column, ...]:
         """The columns this copy carries."""

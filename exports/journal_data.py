@@ -63,7 +63,7 @@ def _journal_rows(ctx: ExportContext) -> Iterator[Sequence[Cell]]:
         .join(acct, acct.c.id == post.c.account_id)
         .outerjoin(rev, rev.c.id == je.c.reverses_id)
         .outerjoin(loan, loan.c.id == post.c.loan_id)
-        .where(je.c.occurred_on <= ctx.as_of)
+        .where(je.c.occurred_on <= ctx.as_of, *ctx.scoped(je.c.loan_id))
         .order_by(je.c.seq, post.c.id)
     )
     for (seq, on, kind, memo, rseq, rkind, loan_ref, code, role, cur, minor, comp, by, at,
@@ -92,7 +92,7 @@ def _entry_rows(ctx: ExportContext) -> Iterator[Sequence[Cell]]:
         .select_from(je)
         .outerjoin(rev, rev.c.id == je.c.reverses_id)
         .outerjoin(loan, loan.c.id == je.c.loan_id)
-        .where(je.c.occurred_on <= ctx.as_of)
+        .where(je.c.occurred_on <= ctx.as_of, *ctx.scoped(je.c.loan_id))
         .order_by(je.c.seq)
     )
     yield from (tuple(r) for r in stream(ctx, query))
@@ -118,7 +118,7 @@ def _gl_rows(ctx: ExportContext) -> Iterator[Sequence[Cell]]:
         .join(je, je.c.id == post.c.entry_id)
         .join(acct, acct.c.id == post.c.account_id)
         .outerjoin(loan, loan.c.id == post.c.loan_id)
-        .where(je.c.occurred_on <= ctx.as_of)
+        .where(je.c.occurred_on <= ctx.as_of, *ctx.scoped(je.c.loan_id))
         .order_by(acct.c.code, je.c.seq, post.c.id)
     )
     for code, name, cur, on, seq, kind, loan_ref, minor, balance in stream(ctx, query):
@@ -151,7 +151,7 @@ def _trial_balance(ctx: ExportContext) -> list[tuple[str, str, str, str, str, in
         sa.select(post.c.account_id, sa.func.sum(post.c.amount_minor).label("total"),
                   sa.func.count(post.c.id).label("n"))
         .join(je, je.c.id == post.c.entry_id)
-        .where(je.c.occurred_on <= ctx.as_of)
+        .where(je.c.occurred_on <= ctx.as_of, *ctx.scoped(je.c.loan_id))
         .group_by(post.c.account_id)
         .subquery()
     )

@@ -4,7 +4,7 @@ sheet that proves the totals when the file is opened."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
@@ -27,6 +27,7 @@ from exports.whole_file import written_whole
 from exports.workbook import EXCEL_MAX_ROWS, Table, Workbook
 from ledger.actor import Actor, Permission
 from ledger.privacy import Pseudonyms, pseudonym_secret
+from ledger.services.places import villages_under
 
 __all__ = ["LedgerExport", "export_ledger"]
 
@@ -40,6 +41,7 @@ class LedgerExport:
     path: Path
     sheets: tuple[tuple[str, int], ...]
     checks_hold: bool
+    covers: str | None = None  # the places of a workbook of some villages
 
 
 def _write(book: Workbook, tally: Tally, table: Table, ctx: ExportContext,
@@ -60,17 +62,26 @@ def _open(book: Workbook, ctx: ExportContext, data: Dataset) -> Table:
 
 
 def export_ledger(session: Session, *, actor: Actor, as_of: date, path: Path | str,
-                  pseudonymise: bool = False, max_rows: int = EXCEL_MAX_ROWS,
+                  pseudonymise: bool = False, places: Sequence[str] = (),
+                  max_rows: int = EXCEL_MAX_ROWS,
                   progress: Callable[[int], None] | None = None,
                   cache_results: bool = True) -> LedgerExport:
     """Write the auditor workbook of the ledger as of `as_of` to `path`, streaming every sheet.
 
+    `places` (gazetteer codes of provinces, districts, communes or villages) narrows it to
+    their families' loans and those loans' postings: a national ledger's workbook per
+    province, which a spreadsheet program can open, where the whole one could not be.
     `max_rows` (rows per sheet, header included) is Excel's limit unless a test lowers it;
     `cache_results=False` leaves formula results for the spreadsheet program to compute.
     """
     actor.require(Permission.EXPORT)
+    label = None
+    if places:
+        scope = villages_under(session, places)
+        mine = scope.villages if actor.villages is None else scope.villages & actor.villages
+        actor, label = replace(actor, villages=mine), scope.label
     pseudonyms = Pseudonyms(pseudonym_secret(session)) if pseudonymise else None
-    ctx = ExportContext(session, actor, as_of, pseudonyms)
+    ctx = ExportContext(session, actor, as_of, pseudonyms, place=label)
     out = Path(path)
     with written_whole(out) as partial:
         return _export_ledger(ctx, partial, out, max_rows, progress, cache_results)
@@ -108,7 +119,7 @@ def _export_ledger(ctx: ExportContext, partial: Path, out: Path, max_rows: int,
     every = [summary, loans, *tables, *[t for t in report_tables if t],
              checks_table]
     sheets = tuple(part for t in every for part in t.parts)
-    return LedgerExport(out, sheets, hold)
+    return LedgerExport(out, sheets, hold, ctx.place)
 
 
 def _register(tally: Tally, table: Table, currencies: list[str]) -> None:

@@ -58,7 +58,7 @@ def _payment_rows(ctx: ExportContext) -> Iterator[Sequence[Cell]]:
         .join(je, je.c.id == rp.c.entry_id)
         .outerjoin(rr, rr.c.repayment_id == rp.c.id)
         .outerjoin(rje, sa.and_(rje.c.id == rr.c.entry_id, rje.c.occurred_on <= ctx.as_of))
-        .where(rp.c.paid_on <= ctx.as_of)
+        .where(rp.c.paid_on <= ctx.as_of, *ctx.scoped(rp.c.loan_id))
         .order_by(rp.c.paid_on, rp.c.id)
     )
     for (pid, ref, paid_on, loan_ref, fid, fref, head, village, cur, minor, cash, by, seq, rseq,
@@ -77,7 +77,8 @@ def standing_payments(ctx: ExportContext) -> dict[str, int]:
     rp = core_table("repayment")
     rows = ctx.session.execute(
         sa.select(rp.c.currency, sa.func.sum(rp.c.amount_minor))
-        .where(rp.c.paid_on <= ctx.as_of, rp.c.id.not_in(_reversed_by(ctx.as_of)))
+        .where(rp.c.paid_on <= ctx.as_of, rp.c.id.not_in(_reversed_by(ctx.as_of)),
+               *ctx.scoped(rp.c.loan_id))
         .group_by(rp.c.currency))
     return {str(c): int(t) for c, t in rows}
 
@@ -101,7 +102,8 @@ def _loan_batches(ctx: ExportContext) -> Iterator[list[sa.Row[tuple[object, ...]
                   fam.c.ref, fam.c.head_name, vil.c.name_en)
         .join(fam, fam.c.id == loan.c.family_id)
         .join(vil, vil.c.id == fam.c.village_id)
-        .where(loan.c.disbursed_on.is_not(None), loan.c.disbursed_on <= ctx.as_of)
+        .where(loan.c.disbursed_on.is_not(None), loan.c.disbursed_on <= ctx.as_of,
+               *ctx.scoped(loan.c.id))
         .order_by(loan.c.id)
     )
     batch: list[sa.Row[tuple[object, ...]]] = []
@@ -180,6 +182,7 @@ def _loan_rows(ctx: ExportContext) -> Iterator[Sequence[Cell]]:
                   loan.c.written_off_on)
         .join(fam, fam.c.id == loan.c.family_id).join(vil, vil.c.id == fam.c.village_id)
         .join(prod, prod.c.id == loan.c.product_id).join(fund, fund.c.id == loan.c.fund_id)
+        .where(*ctx.scoped(loan.c.id))
         .order_by(loan.c.id)
     )
     for r in stream(ctx, query):

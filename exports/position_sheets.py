@@ -89,8 +89,11 @@ def reserve_sheet(book: Workbook, ctx: ExportContext, tally: Tally) -> Table:
     return table
 
 
-def fund_sheet(book: Workbook, ctx: ExportContext, tally: Tally) -> Table:
-    """`fund_position` of every fund, one line per figure."""
+def fund_sheet(book: Workbook, ctx: ExportContext, tally: Tally) -> Table | None:
+    """`fund_position` of every fund, one line per figure; none in a copy of some villages,
+    since the fund's cash and capital belong to no village."""
+    if ctx.actor.villages is not None:
+        return None
     table = book.table("Fund position", split=False, columns=(
         Column("Fund", 8), Column("Line", 40), Column("Amount", 18), Column("Ratio", 10, PCT)))
     for code, _cur in _fund_currencies(ctx):

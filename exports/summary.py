@@ -32,6 +32,10 @@ def write_summary(book: Workbook, ctx: ExportContext, title: str = "Auditor work
     rows += [
         ("Ledger", facts.get("ledger_name", "")),
         ("Province", facts.get("province", "")),
+        ("Covers", "the whole ledger" if ctx.place is None else (
+            f"{ctx.place}: the loans of its families and their postings only; the fund's own "
+            "entries (capital, grants, transfers) and its Fund position are in the whole "
+            "ledger's workbook")),
         ("As of", ctx.as_of),
         ("Exported by", ctx.actor.name),
         ("Exported at (UTC)", ctx.exported_at),

@@ -68,6 +68,46 @@ async def test_export_the_auditor_workbook(sqlite_url: str, tmp_path: Path) -> N
 
 
 @sync
+async def test_export_the_auditor_workbook_of_one_village(sqlite_url: str,
+                                                          tmp_path: Path) -> None:
+    with small_ledger(sqlite_url) as (engine, world):
+        with Session(engine) as session:
+            world.session = session
+            world.loan(world.families[0], 200_000, ref="L-ONE")
+            world.loan(world.families[1], 100_000, ref="L-TWO")
+        code = str(scalar(engine, "select v.code from family f join village v "
+                          f"on v.id = f.village_id where f.id = {world.families[1]}"))
+        out = tmp_path / "village.xlsx"
+        app = app_on(engine)
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(pilot)
+            await pilot.press("e")
+            await settle(pilot)
+            assert app.screen.query_one("#export-row-place").display
+            _set(app, "#export-place", "99")
+            await settle(pilot)
+            assert app.screen.query_one("#export-path", Input).value.endswith(
+                "fsf-ledger-99-2009-06-30.xlsx")
+            _set(app, "#export-path", str(out))
+            await pilot.press("ctrl+s")
+            await settle(pilot, rounds=3)
+            assert isinstance(app.screen, ErrorDialog)
+            assert "99 is not a province in this ledger" in screen_text(app)
+            await pilot.press("escape")
+            await settle(pilot)
+            assert not out.exists()
+            _set(app, "#export-place", code)
+            await pilot.press("ctrl+s")
+            await settle(pilot, rounds=3)
+            assert app.screen.written == out
+            assert f"Wrote {out} of {code} " in screen_text(app)
+        book = openpyxl.load_workbook(out)
+        loans = list(book["Loans"].iter_rows(values_only=True))
+        assert [row[loans[0].index("Loan")] for row in loans[1:]] == ["L-TWO"]
+        assert "Fund position" not in book.sheetnames
+
+
+@sync
 async def test_export_a_pseudonymised_csv_of_families(sqlite_url: str, tmp_path: Path) -> None:
     with small_ledger(sqlite_url) as (engine, _world):
         out = tmp_path / "families.csv"

@@ -31,8 +31,12 @@ def register(app: typer.Typer) -> None:
         as_of: Annotated[str | None, Opt("--as-of", help="YYYY-MM-DD (default today).")] = None,
         pseudonymise: Annotated[bool, Opt(
             "--pseudonymise", help="Codes instead of names; no private columns.")] = False,
+        place: Annotated[list[str] | None, Opt(
+            "--place", help="Only this province, district, commune or village (its gazetteer "
+            "code: 20, 2001, 200103, 20010301); repeat for several.")] = None,
     ) -> None:
-        """The auditor workbook: registers, journal, ledgers, reports and a Checks sheet."""
+        """The auditor workbook: registers, journal, ledgers, reports and a Checks sheet; with
+        --place, of one province's (district's, …) loans, as a national ledger needs."""
         from exports.ledger_book import export_ledger
 
         cli = get_cli(ctx)
@@ -40,9 +44,11 @@ def register(app: typer.Typer) -> None:
         with ledger_session(cli, "export ledger", reading=True) as session:
             actor = acting_actor(cli, session, "export ledger")
             result = run("export ledger", lambda: export_ledger(
-                session, actor=actor, as_of=day, path=out, pseudonymise=pseudonymise))
+                session, actor=actor, as_of=day, path=out, pseudonymise=pseudonymise,
+                places=place or ()))
         rows = sum(n for _, n in result.sheets)
-        typer.echo(f"Wrote {out}: {len(result.sheets)} sheets, {rows:,} rows, as of {day}; "
+        scope = f" of {result.covers}" if result.covers else ""
+        typer.echo(f"Wrote {out}{scope}: {len(result.sheets)} sheets, {rows:,} rows, as of {day}; "
                    f"checks {'hold' if result.checks_hold else 'FAIL'}")
         if not result.checks_hold:
             fail("export ledger", CliError("checks", "a check on the Checks sheet is FALSE",

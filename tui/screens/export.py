@@ -38,12 +38,12 @@ _NEEDS = {"ledger": Permission.EXPORT, "collection": Permission.COLLECTION_SHEET
           "family": Permission.EXPORT, "csv": Permission.EXPORT}
 # The fields each export uses (the output path is always shown).
 _FIELDS = {
-    "ledger": ("as_of", "pseudonymise"),
+    "ledger": ("as_of", "place", "pseudonymise"),
     "collection": ("village", "month"),
     "family": ("family", "as_of"),
     "csv": ("table", "as_of", "pseudonymise"),
 }
-_ROWS = ("as_of", "pseudonymise", "village", "month", "family", "table")
+_ROWS = ("as_of", "place", "pseudonymise", "village", "month", "family", "table")
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,13 +58,20 @@ class ExportJob:
     month: str = ""
     family_ref: str = ""
     table: str = "families"
+    places: tuple[str, ...] = ()  # the auditor workbook of these places only
+
+
+def places_typed(text: str) -> tuple[str, ...]:
+    """The place codes typed into one field, split at commas and spaces."""
+    return tuple(p for p in text.replace(",", " ").split() if p)
 
 
 def default_path(kind: str, *, as_of: date, village: str = "", month: str = "",
-                 family_ref: str = "", table: str = "families") -> str:
+                 family_ref: str = "", table: str = "families",
+                 places: tuple[str, ...] = ()) -> str:
     """A file name in the current folder that says what the file holds."""
     name = {
-        "ledger": f"fsf-ledger-{as_of}.xlsx",
+        "ledger": f"fsf-ledger-{'-'.join(places) + '-' if places else ''}{as_of}.xlsx",
         "collection": f"collection-{village or 'VILLAGE'}-{month}.xlsx",
         "family": f"statement-{family_ref or 'FAMILY'}-{as_of}.xlsx",
         "csv": f"{table}-{as_of}.csv",
@@ -79,9 +86,11 @@ def write_export(session: Session, actor: Actor, job: ExportJob,
         from exports.ledger_book import export_ledger
 
         book = export_ledger(session, actor=actor, as_of=job.as_of, path=job.path,
-                             pseudonymise=job.pseudonymise, progress=progress)
+                             pseudonymise=job.pseudonymise, places=job.places,
+                             progress=progress)
         rows = sum(n for _, n in book.sheets)
-        return rows, (f"Wrote {job.path}: {len(book.sheets)} sheets, {rows} rows, as of "
+        scope = f" of {book.covers}" if book.covers else ""
+        return rows, (f"Wrote {job.path}{scope}: {len(book.sheets)} sheets, {rows:,} rows, as of "
                       f"{job.as_of}; checks {'hold' if book.checks_hold else 'FAIL'}")
     if job.kind == "csv":
         from exports.csv_export import export_csv
@@ -158,6 +167,10 @@ class ExportScreen(PageScreen):
                 id="export-kind", compact=True, disabled=not offered))
             yield from self._row("as_of", "As of", Input(today.isoformat(), id="export-as-of",
                                                          compact=True))
+            yield from self._row("place", "Only the place", Input(
+                id="export-place", compact=True,
+                placeholder="blank for all; or a province, district, commune or village code: "
+                "20, 2001, …"))
             yield from self._row("pseudonymise", "Pseudonymise",
                                  Switch(False, id="export-pseudonymise"))
             yield from self._row("village", "Village code", Input(
@@ -214,7 +227,8 @@ class ExportScreen(PageScreen):
         self._auto_path = default_path(
             self._kind(), as_of=as_of, village=self._value("village"),
             month=self._value("month"), family_ref=self._value("family"),
-            table=str(self.query_one("#export-table", Select).value))
+            table=str(self.query_one("#export-table", Select).value),
+            places=places_typed(self._value("place")))
         path.value = self._auto_path
 
     @on(Select.Changed)
@@ -256,7 +270,8 @@ class ExportScreen(PageScreen):
         return ExportJob(kind, Path(self._value("path")).expanduser(), as_of,
                          self.query_one("#export-pseudonymise", Switch).value,
                          self._value("village"), self._value("month"), self._value("family"),
-                         str(self.query_one("#export-table", Select).value))
+                         str(self.query_one("#export-table", Select).value),
+                         places_typed(self._value("place")) if kind == "ledger" else ())
 
     # --- writing -------------------------------------------------------------------------
 
@@ -291,7 +306,7 @@ class ExportScreen(PageScreen):
     @on(RowsWritten)
     def _rows_written(self, event: RowsWritten) -> None:
         self.query_one("#export-progress", ProgressBar).update(progress=event.rows)
-        self.query_one("#export-result", Static).update(f"{event.rows} rows written…")
+        self.query_one("#export-result", Static).update(f"{event.rows:,} rows written…")
 
     @on(Written)
     def _written(self, event: Written) -> None:
