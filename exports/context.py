@@ -4,7 +4,7 @@ pseudonymised (names become stable codes, private columns are left out)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -17,8 +17,9 @@ from ledger.actor import Actor
 from ledger.db.tables import core_table, utc_now
 from ledger.privacy import Pseudonyms
 from ledger.reports.scope import village_filter
+from ledger.services.places import villages_under
 
-__all__ = ["STREAM_BATCH", "Dataset", "ExportContext", "stream"]
+__all__ = ["STREAM_BATCH", "Dataset", "ExportContext", "narrowed", "stream"]
 
 # Rows fetched per database round trip while streaming.
 STREAM_BATCH = 2_000
@@ -59,8 +60,14 @@ class ExportContext:
             return []
         ln, fam = core_table("loan"), core_table("family")
         loans = (sa.select(ln.c.id).join(fam, fam.c.id == ln.c.family_id)
-                 .where(village_filter(fam.c.village_id, self.actor.villages)))
+                 .where(*self.in_villages(fam.c.village_id)))
         return [loan_id.in_(loans)]
+
+    def in_villages(self, village_id: sa.ColumnElement[Any]) -> list[sa.ColumnElement[bool]]:
+        """Conditions keeping rows whose `village_id` is one of the actor's villages."""
+        if self.actor.villages is None:
+            return []
+        return [village_filter(village_id, self.actor.villages)]
 
     def keep(self, columns: Sequence[Column]) -> tuple[Column, ...]:
         """The columns this copy carries."""
@@ -98,3 +105,13 @@ class Dataset:
 def stream(ctx: ExportContext, query: sa.Select[Any]) -> Iterator[sa.Row[Any]]:
     """Rows of a Core query fetched in batches, so memory stays flat at any ledger size."""
     yield from ctx.session.execute(query, execution_options={"yield_per": STREAM_BATCH})
+
+
+def narrowed(session: Session, actor: Actor, places: Sequence[str]) -> tuple[Actor, str | None]:
+    """`actor` seeing only the villages under `places` (gazetteer codes of any level), and the
+    places named for the Summary; `actor` and None when no place is given."""
+    if not places:
+        return actor, None
+    scope = villages_under(session, places)
+    mine = scope.villages if actor.villages is None else scope.villages & actor.villages
+    return replace(actor, villages=mine), scope.label

@@ -7,7 +7,7 @@ Amounts are plain text with exactly their currency's digits (`150000`, `12.50`),
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from exports.cells import Amount, Cell, Formula, amount_text, csv_text
-from exports.context import Dataset, ExportContext
+from exports.context import Dataset, ExportContext, narrowed
 from exports.journal_data import ENTRIES, JOURNAL
 from exports.loan_data import INSTALLMENTS, LOANS, PAYMENTS
 from exports.people_data import ACCOUNTS, VILLAGES, families_dataset
@@ -62,16 +62,20 @@ def csv_cell(value: Cell) -> str:
 
 def export_csv(session: Session, *, actor: Actor, table: str, path: Path | str, as_of: date,
                pseudonymise: bool = False, include_sensitive: bool = False,
+               places: Sequence[str] = (),
                progress: Callable[[int], None] | None = None) -> int:
-    """Write one table as CSV to `path`; returns the number of data rows written."""
+    """Write one table as CSV to `path`; returns the number of data rows written. `places`
+    narrows it to the villages under them, as the auditor workbook's `places` does."""
     actor.require(Permission.EXPORT)
     make = CSV_TABLES.get(table)
     if make is None:
         raise ServiceError(f"no table {table!r}; tables: {', '.join(CSV_TABLES)}", field="table")
     sensitive = sensitive_allowed(actor=actor, pseudonymised=pseudonymise,
                                   requested=include_sensitive)
+    actor, label = narrowed(session, actor, places)
     pseudonyms = Pseudonyms(pseudonym_secret(session)) if pseudonymise else None
-    ctx = ExportContext(session, actor, as_of, pseudonyms, include_sensitive=sensitive)
+    ctx = ExportContext(session, actor, as_of, pseudonyms, include_sensitive=sensitive,
+                        place=label)
     columns, rows = make(ctx).stream(ctx)
     count = 0
     with written_whole(path) as partial, partial.open("w", encoding="utf-8", newline="") as handle:

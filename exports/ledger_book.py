@@ -4,7 +4,7 @@ sheet that proves the totals when the file is opened."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from exports.cells import Cell
 from exports.checks import Check, Criterion, Sum, Tally, write_checks
-from exports.context import Dataset, ExportContext
+from exports.context import Dataset, ExportContext, narrowed
 from exports.journal_data import (
     GENERAL_LEDGER,
     JOURNAL,
@@ -27,7 +27,6 @@ from exports.whole_file import written_whole
 from exports.workbook import EXCEL_MAX_ROWS, Table, Workbook
 from ledger.actor import Actor, Permission
 from ledger.privacy import Pseudonyms, pseudonym_secret
-from ledger.services.places import villages_under
 
 __all__ = ["LedgerExport", "export_ledger"]
 
@@ -75,11 +74,7 @@ def export_ledger(session: Session, *, actor: Actor, as_of: date, path: Path | s
     `cache_results=False` leaves formula results for the spreadsheet program to compute.
     """
     actor.require(Permission.EXPORT)
-    label = None
-    if places:
-        scope = villages_under(session, places)
-        mine = scope.villages if actor.villages is None else scope.villages & actor.villages
-        actor, label = replace(actor, villages=mine), scope.label
+    actor, label = narrowed(session, actor, places)
     pseudonyms = Pseudonyms(pseudonym_secret(session)) if pseudonymise else None
     ctx = ExportContext(session, actor, as_of, pseudonyms, place=label)
     out = Path(path)

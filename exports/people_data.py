@@ -33,7 +33,8 @@ def _family_rows(ctx: ExportContext) -> Iterator[Sequence[Cell]]:
         sa.select(fam.c.id, fam.c.ref, fam.c.head_name, fam.c.head_name_latin, fam.c.sex,
                   fam.c.birth_year, fam.c.household_size, fam.c.dependants, vil.c.code,
                   vil.c.name_en, fam.c.phone, fam.c.id_number, fam.c.registered_on)
-        .join(vil, vil.c.id == fam.c.village_id).order_by(fam.c.id)
+        .join(vil, vil.c.id == fam.c.village_id).where(*ctx.in_villages(fam.c.village_id))
+        .order_by(fam.c.id)
     )
     facts = _sensitive(ctx) if ctx.include_sensitive else None
     pending: tuple[int, str] | None = next(facts, None) if facts else None
@@ -90,6 +91,7 @@ def _village_rows(ctx: ExportContext) -> Iterator[Sequence[Cell]]:
         .join(pro, pro.c.code == dis.c.province_code)
         .outerjoin(families, families.c.village_id == vil.c.id)
         .outerjoin(loans, loans.c.village_id == vil.c.id)
+        .where(*ctx.in_villages(vil.c.id))
         .order_by(vil.c.code, vil.c.id)
     )
     for code, kh, en, commune, district, province, year, listed, nfam, nloan in stream(

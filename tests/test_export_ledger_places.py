@@ -169,3 +169,41 @@ def test_command_line(sqlite_url: str, tmp_path: Path, monkeypatch: pytest.Monke
     assert bad.exit_code != 0
     assert "place: 2099 is not a district in this ledger" in bad.stderr
     assert not (tmp_path / "bad.xlsx").exists()
+
+
+def test_csv_tables_of_a_village(session: Session, tmp_path: Path) -> None:
+    import csv
+
+    from exports.csv_export import export_csv
+
+    build_export_world(session)
+    codes = sorted(_village_codes(session))
+    fam, vil = core_table("family"), core_table("village")
+    by_village = {str(c): sorted(str(r) for r in refs) for c, refs in (
+        (c, [r for r, v in session.execute(sa.select(fam.c.ref, vil.c.code).join(
+            vil, vil.c.id == fam.c.village_id)) if v == c]) for c in codes)}
+
+    def table(name: str, place: str, **kw: bool) -> list[dict[str, str]]:
+        out = tmp_path / f"{name}-{place}.csv"
+        count = export_csv(session, actor=ACTOR, table=name, path=out, as_of=TODAY,
+                           places=[place], **kw)
+        with out.open(encoding="utf-8", newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        assert len(rows) == count
+        return rows
+
+    book = openpyxl.load_workbook(export_ledger(
+        session, actor=ACTOR, as_of=TODAY, places=[codes[0]], path=tmp_path / "v.xlsx").path)
+    for code in codes:
+        families = table("families", code, include_sensitive=True)
+        # Written with a guard: a ref like "=F900" is "'=F900" in the file.
+        assert sorted(r["Family"].lstrip("'") for r in families) == by_village[code]
+        facts = {r["Family"].lstrip("'"): r["Sensitive facts"] for r in families
+                 if r["Sensitive facts"]}
+        assert facts == ({"=F900": "returnee: came back from Thailand"}
+                         if "=F900" in by_village[code] else {})
+        assert [r["Village code"] for r in table("villages", code)] == [code]
+    postings = table("postings", codes[0])
+    assert len(postings) == len(_rows(book, "Journal")) > 0
+    assert {r["Loan"].lstrip("'") for r in table("loans", codes[0])} == {
+        str(r["Loan"]) for r in _rows(book, "Loans")}

@@ -10,7 +10,7 @@ from pathlib import Path
 import openpyxl
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
-from textual.widgets import Button, Input, Select, Switch
+from textual.widgets import Button, Input, Select, Static, Switch
 
 from imports.permissions import PERMISSIONS
 from ledger.actor import Actor, Role
@@ -100,7 +100,21 @@ async def test_export_the_auditor_workbook_of_one_village(sqlite_url: str,
             await pilot.press("ctrl+s")
             await settle(pilot, rounds=3)
             assert app.screen.written == out
-            assert f"Wrote {out} of {code} " in screen_text(app)
+            result = app.screen.query_one("#export-result", Static).content
+            assert str(result).startswith(f"Wrote {out} of {code} ")
+            # The same place narrows a CSV table.
+            _set(app, "#export-kind", "csv")
+            await settle(pilot)
+            assert app.screen.query_one("#export-place", Input).value == code
+            _set(app, "#export-path", str(tmp_path / "families.csv"))
+            await pilot.press("ctrl+s")
+            await settle(pilot, rounds=3)
+            assert app.screen.written == tmp_path / "families.csv"
+            result = app.screen.query_one("#export-result", Static).content
+            assert str(result).endswith(f": 1 row of families in {code}")
+        with (tmp_path / "families.csv").open(encoding="utf-8") as handle:
+            families = list(csv.DictReader(handle))
+        assert [r["Head of family"] for r in families] == ["សុខ 1"]
         book = openpyxl.load_workbook(out)
         loans = list(book["Loans"].iter_rows(values_only=True))
         assert [row[loans[0].index("Loan")] for row in loans[1:]] == ["L-TWO"]

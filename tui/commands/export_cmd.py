@@ -15,6 +15,10 @@ from tui.commands.parsing import iso_date
 from tui.widgets.cells import counted
 
 Opt = typer.Option
+# The places an export is narrowed to, by gazetteer code; the same option on every table export.
+Places = Annotated[list[str] | None, Opt(
+    "--place", help="Only this province, district, commune or village (its gazetteer code: 20, "
+    "2001, 200103, 20010301); repeat for several.")]
 
 
 def register(app: typer.Typer) -> None:
@@ -31,9 +35,7 @@ def register(app: typer.Typer) -> None:
         as_of: Annotated[str | None, Opt("--as-of", help="YYYY-MM-DD (default today).")] = None,
         pseudonymise: Annotated[bool, Opt(
             "--pseudonymise", help="Codes instead of names; no private columns.")] = False,
-        place: Annotated[list[str] | None, Opt(
-            "--place", help="Only this province, district, commune or village (its gazetteer "
-            "code: 20, 2001, 200103, 20010301); repeat for several.")] = None,
+        place: Places = None,
     ) -> None:
         """The auditor workbook: registers, journal, ledgers, reports and a Checks sheet; with
         --place, of one province's (district's, …) loans, as a national ledger needs."""
@@ -64,8 +66,10 @@ def register(app: typer.Typer) -> None:
         pseudonymise: Annotated[bool, Opt("--pseudonymise")] = False,
         include_sensitive: Annotated[bool, Opt(
             "--include-sensitive", help="Add sensitive facts (roles that may see them).")] = False,
+        place: Places = None,
     ) -> None:
-        """One table as UTF-8 CSV, text guarded against formula injection."""
+        """One table as UTF-8 CSV, text guarded against formula injection; with --place, of
+        the villages there (and their loans' journal entries) only."""
         from exports.csv_export import CSV_TABLES, export_csv
 
         if table not in CSV_TABLES:
@@ -77,8 +81,10 @@ def register(app: typer.Typer) -> None:
             actor = acting_actor(cli, session, "export csv")
             count = run("export csv", lambda: export_csv(
                 session, actor=actor, table=table, path=out, as_of=day,
-                pseudonymise=pseudonymise, include_sensitive=include_sensitive))
-        typer.echo(f"Wrote {out}: {counted(count, 'row')} of {table}")
+                pseudonymise=pseudonymise, include_sensitive=include_sensitive,
+                places=place or ()))
+        where = f" in {', '.join(place)}" if place else ""
+        typer.echo(f"Wrote {out}: {counted(count, 'row')} of {table}{where}")
 
     @group.command("collection")
     def collection(

@@ -41,7 +41,7 @@ _FIELDS = {
     "ledger": ("as_of", "place", "pseudonymise"),
     "collection": ("village", "month"),
     "family": ("family", "as_of"),
-    "csv": ("table", "as_of", "pseudonymise"),
+    "csv": ("table", "as_of", "place", "pseudonymise"),
 }
 _ROWS = ("as_of", "place", "pseudonymise", "village", "month", "family", "table")
 
@@ -58,7 +58,7 @@ class ExportJob:
     month: str = ""
     family_ref: str = ""
     table: str = "families"
-    places: tuple[str, ...] = ()  # the auditor workbook of these places only
+    places: tuple[str, ...] = ()  # the workbook or table of these places only
 
 
 def places_typed(text: str) -> tuple[str, ...]:
@@ -74,7 +74,7 @@ def default_path(kind: str, *, as_of: date, village: str = "", month: str = "",
         "ledger": f"fsf-ledger-{'-'.join(places) + '-' if places else ''}{as_of}.xlsx",
         "collection": f"collection-{village or 'VILLAGE'}-{month}.xlsx",
         "family": f"statement-{family_ref or 'FAMILY'}-{as_of}.xlsx",
-        "csv": f"{table}-{as_of}.csv",
+        "csv": f"{table}-{'-'.join(places) + '-' if places else ''}{as_of}.csv",
     }[kind]
     return str(Path.cwd() / name)
 
@@ -96,8 +96,10 @@ def write_export(session: Session, actor: Actor, job: ExportJob,
         from exports.csv_export import export_csv
 
         count = export_csv(session, actor=actor, table=job.table, path=job.path,
-                           as_of=job.as_of, pseudonymise=job.pseudonymise, progress=progress)
-        return count, f"Wrote {job.path}: {counted(count, 'row')} of {job.table}"
+                           as_of=job.as_of, pseudonymise=job.pseudonymise, places=job.places,
+                           progress=progress)
+        where = f" in {', '.join(job.places)}" if job.places else ""
+        return count, f"Wrote {job.path}: {counted(count, 'row')} of {job.table}{where}"
     from exports.printables import export_collection_sheet, export_family_statement
 
     if job.kind == "collection":
@@ -271,7 +273,7 @@ class ExportScreen(PageScreen):
                          self.query_one("#export-pseudonymise", Switch).value,
                          self._value("village"), self._value("month"), self._value("family"),
                          str(self.query_one("#export-table", Select).value),
-                         places_typed(self._value("place")) if kind == "ledger" else ())
+                         places_typed(self._value("place")) if "place" in used else ())
 
     # --- writing -------------------------------------------------------------------------
 
