@@ -16,20 +16,13 @@ from exports.cells import Amount, Cell
 from exports.context import STREAM_BATCH, Dataset, ExportContext, stream
 from exports.workbook import Column
 from ledger.db.tables import core_table
-from ledger.reports.installments import installments_for
+from ledger.reports.installments import installments_for, standing_on
 
 __all__ = ["INSTALLMENTS", "LOANS", "PAYMENTS", "standing_payments"]
 
 LOAN_BATCH = 500
 # Distinct amounts kept per currency while writing the Installments sheet.
 AMOUNTS_KEPT = 20_000
-
-
-def _reversed_by(as_of: object) -> sa.Select[tuple[object, ...]]:
-    """Repayment ids reversed by an entry dated on or before `as_of`."""
-    rr, je = core_table("repayment_reversal"), core_table("journal_entry")
-    return (sa.select(rr.c.repayment_id).join(je, je.c.id == rr.c.entry_id)
-            .where(je.c.occurred_on <= as_of))
 
 
 PAYMENT_COLUMNS = (
@@ -77,7 +70,7 @@ def standing_payments(ctx: ExportContext) -> dict[str, int]:
     rp = core_table("repayment")
     rows = ctx.session.execute(
         sa.select(rp.c.currency, sa.func.sum(rp.c.amount_minor))
-        .where(rp.c.paid_on <= ctx.as_of, rp.c.id.not_in(_reversed_by(ctx.as_of)),
+        .where(rp.c.paid_on <= ctx.as_of, standing_on(rp.c.id, ctx.as_of),
                *ctx.scoped(rp.c.loan_id))
         .group_by(rp.c.currency))
     return {str(c): int(t) for c, t in rows}
