@@ -2,7 +2,7 @@
 every group, write the results.
 
     python -m bench [--loans 10000] [--db sqlite|postgresql|both] [--runs 3] [--batch 10000]
-                    [--only reports,verify,...] [--out bench/RESULTS.md]
+                    [--only reports,verify,...] [--export-place 20] [--out bench/RESULTS.md]
     python -m bench --loans 1000000 --generate-only national.sqlite   # build once (long)
     python -m bench --ledger national.sqlite [--ledger postgresql+psycopg://…/national]
 """
@@ -104,15 +104,25 @@ def run_ledger(url: str, runs: int, folder: Path, *, groups: tuple[Group, ...] =
     return Run(kind, version, made, rows, fresh=False)
 
 
-def _groups(only: str | None) -> tuple[Group, ...]:
+def _exports_of(places: tuple[str, ...]) -> Group:
+    """The spreadsheets group with the auditor workbook of `places` only."""
+    def run(session: Session, as_of: date, runs: int) -> list[Row]:
+        return spreadsheets.run(session, as_of, runs, places)
+
+    run.__module__ = spreadsheets.__name__
+    return run
+
+
+def _groups(only: str | None, places: tuple[str, ...] = ()) -> tuple[Group, ...]:
+    named = dict(NAMED, spreadsheets=_exports_of(places)) if places else NAMED
     if not only:
-        return GROUPS
+        return tuple(named.values())
     names = [n.strip() for n in only.split(",") if n.strip()]
-    unknown = [n for n in names if n not in NAMED]
+    unknown = [n for n in names if n not in named]
     if unknown:
         raise SystemExit(f"--only: unknown group(s) {', '.join(unknown)}; groups: "
-                         f"{', '.join(NAMED)}")
-    return tuple(NAMED[n] for n in NAMED if n in names)
+                         f"{', '.join(named)}")
+    return tuple(named[n] for n in named if n in names)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -130,6 +140,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ledger", metavar="PATH_OR_URL", action="append",
                         help="run on a copy of this ledger built by --generate-only "
                              "(repeat for one of each database)")
+    parser.add_argument("--export-place", metavar="CODE", action="append", default=[],
+                        help="time the auditor workbook of this place (a province's code: 20) "
+                             "instead of the whole ledger's, which at 1M needs tens of GB of "
+                             "temporary disk; repeat for several")
     parser.add_argument("--out", type=Path, default=Path("bench/RESULTS.md"),
                         help="results file; '-' writes none")
     args = parser.parse_args(argv)
@@ -141,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"built {made.loans:,} loans at {args.generate_only}; run the suite on it with "
               f"`python -m bench --ledger {args.generate_only}`")
         return 0
-    groups = _groups(args.only)
+    groups = _groups(args.only, tuple(args.export_place))
     with tempfile.TemporaryDirectory(prefix="fsf-bench-") as tmp:
         if args.ledger:
             results = [run_ledger(ledger_url(u), args.runs, Path(tmp), groups=groups)

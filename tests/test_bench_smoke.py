@@ -116,6 +116,12 @@ def test_a_ledger_generated_once_is_benchmarked_on_a_copy(tmp_path: Path) -> Non
     text = out.read_text(encoding="utf-8")
     assert "60 loans" in text and "generated earlier" in text and "one repayment" in text
     assert _ledger(f"sqlite:///{path}") == before  # the repayments were posted on the copy
+    # A national ledger's workbook is timed for one province, as auditors export it.
+    assert main(["--ledger", str(path), "--runs", "1", "--only", "spreadsheets",
+                 "--export-place", "2001", "--out", str(out)]) == 0
+    text = out.read_text(encoding="utf-8")
+    assert "auditor workbook export of 2001: " in text
+    assert "auditor workbook export of 2001: peak resident memory" in text
     with pytest.raises(FileExistsError):
         main(["--loans", "60", "--generate-only", str(path)])
 
