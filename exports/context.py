@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from exports.cells import Cell
 from exports.workbook import Column
 from ledger.actor import Actor
+from ledger.db import is_postgresql
 from ledger.db.tables import core_table, utc_now
 from ledger.privacy import Pseudonyms
 from ledger.reports.scope import village_filter
@@ -61,7 +62,7 @@ class ExportContext:
         ln, fam = core_table("loan"), core_table("family")
         loans = (sa.select(ln.c.id).join(fam, fam.c.id == ln.c.family_id)
                  .where(*self.in_villages(fam.c.village_id)))
-        if self.session.get_bind().dialect.name == "postgresql":
+        if is_postgresql(self.session.get_bind()):
             # One array of the ids, made first: as IN, the planner joined every repayment
             # to its loan before keeping the province's (13 s for Kep's at 1M).
             return [loan_id == sa.any_(sa.func.array(loans.scalar_subquery()))]
