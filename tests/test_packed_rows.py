@@ -1,11 +1,12 @@
-"""`packed_rows` gives the rows `driver_rows` gives (as JSON on SQLite, as they come
-elsewhere): integers past 2**53, texts of any character, NULLs, over more keys than one
-query takes; and plain rows again on a SQLite built without its JSON functions."""
+"""`packed_columns` gives the rows `driver_rows` gives, a list per column (as JSON on SQLite,
+turned about elsewhere): integers past 2**53, texts of any character, NULLs, over more keys
+than one query takes; and the same again on a SQLite built without its JSON functions."""
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Sequence
+from datetime import date
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ import sqlalchemy as sa
 from sqlmodel import Session
 
 from ledger.services import driver
-from ledger.services.driver import driver_rows, packed_rows
+from ledger.services.driver import dates, driver_rows, packed_columns
 
 TEXTS = ['R,1', 'R"2', "R\\3", "R{4}", "NULL", "ស្រី-5", " R6 ", "R'7", "[1]", "a\nb", ""]
 BIG = 2**62 + 3  # past a float's exact integers: JSON must keep it whole
@@ -27,21 +28,30 @@ def _fill(session: Session, rows: int) -> list[int]:
     return list(range(rows))
 
 
-def test_packed_rows_are_the_driver_rows(session: Session) -> None:
+def _rows(columns: list[list[Any]]) -> list[tuple[Any, ...]]:
+    return sorted(zip(*columns, strict=True))
+
+
+def test_packed_columns_hold_the_driver_rows(session: Session) -> None:
     keys = _fill(session, 31_000)  # two chunks of keys
     sql = "SELECT k, t, n FROM odd_rows WHERE k {values}"
     asked = [*keys[::2], -1]
-    got = list(packed_rows(session, sql, asked, 3))
-    # SQLite's come parsed from JSON (lists), PostgreSQL's straight from the driver.
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    assert {type(row) for row in got} == {list if sqlite else tuple}
-    packed = sorted(map(tuple, got))
+    got = packed_columns(session, sql, asked, 3)
+    assert [type(column) for column in got] == [list, list, list]
+    packed = _rows(got)
     assert packed == sorted(driver_rows(session, sql, asked))
     assert len(packed) == 15_500
     assert {row[1] for row in packed} == {*TEXTS, None}
     assert (6, TEXTS[6], BIG - 6) in packed and (10, TEXTS[10], None) in packed
-    assert list(packed_rows(session, sql, [], 3)) == []
-    assert list(packed_rows(session, sql, [-1], 3)) == []
+    assert packed_columns(session, sql, [], 3) == [[], [], []]
+    assert packed_columns(session, sql, [-1], 3) == [[], [], []]
+
+
+def test_dates_are_parsed_once_each_and_nulls_kept() -> None:
+    raw = ["2008-04-15", None, "2008-04-15", date(2009, 1, 2)]
+    got = dates(raw)
+    assert got == [date(2008, 4, 15), None, date(2008, 4, 15), date(2009, 1, 2)]
+    assert got[0] is got[2]
 
 
 def test_without_json_functions_the_rows_come_plain(session: Session,
@@ -56,8 +66,7 @@ def test_without_json_functions_the_rows_come_plain(session: Session,
 
     monkeypatch.setattr(driver, "driver_rows", no_json)
     sql = "SELECT k, t, n FROM odd_rows WHERE k {values}"
-    assert sorted(map(tuple, packed_rows(session, sql, keys, 3))) == sorted(
-        plain(session, sql, keys))
+    assert _rows(packed_columns(session, sql, keys, 3)) == sorted(plain(session, sql, keys))
 
 
 def test_each_query_takes_a_run_of_neighbouring_keys(session: Session) -> None:

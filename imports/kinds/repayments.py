@@ -248,21 +248,25 @@ def check_table(table: ParsedTable, ctx: Context, present: set[str]) -> Checked:
         # As `check`: a blank ref (text of spaces, from a sheet made in code) is never looked up.
         named = [r for r in dict.fromkeys(loan_refs) if r]
         standing = side.submit(standing_paid_by_ref, named)
-        loans = loans_by_ref(session, named)
-        # How many rows each (loan, date, amount) has; amounts are few objects (see `cells`).
+        # How many rows each (loan, date, amount) has, counted while those two read; amounts
+        # are few objects (see `cells`), so what the test needs of each (currency code, above
+        # zero, minor units) is taken once per object, not once per row.
         seen = Counter(zip(loan_refs, paid, map(id, amounts), strict=True))
-        amount_of = dict(zip(map(id, amounts), amounts, strict=True))
+        facts = {id(a): (a.currency.code, a.amount > 0, a.minor)
+                 for a in dict(zip(map(id, amounts), amounts, strict=True)).values()}
+        loans = loans_by_ref(session, named)
         totals: dict[int, int] = {}
+        get = loans.get
         for (loan_ref, paid_on, key), count in seen.items():
-            loan = loans.get(loan_ref)
-            amount = amount_of[key]
-            if (loan is None or loan[1] != "active" or amount.currency.code != loan[2]
-                    or not amount.amount > 0 or paid_on > today
+            loan = get(loan_ref)
+            code, above_zero, minor = facts[key]
+            if (loan is None or loan[1] != "active" or code != loan[2]
+                    or not above_zero or paid_on > today
                     or (loan[3] is not None and paid_on < loan[3])
                     # on or before the loan's last reschedule: `check` names the payment
                     or (loan[5] is not None and paid_on <= loan[5])):
                 return check(table.rows(), ctx, present)
-            totals[loan[0]] = totals.get(loan[0], 0) + amount.minor * count
+            totals[loan[0]] = totals.get(loan[0], 0) + minor * count
         if stored():  # some already stored
             return check(table.rows(), ctx, present)
         room = room_left({loan[0]: (loan[4], loan[6]) for loan in loans.values()

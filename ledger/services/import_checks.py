@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from ledger.db.tables import core_table
-from ledger.services.driver import day, driver_rows, packed_rows
+from ledger.services.driver import dates, driver_rows, packed_columns
 
 __all__ = ["LoanFacts", "loans_by_ref", "principal_room", "repayments_by_ref",
            "reversed_paid_sql", "room_left", "scheduled_principal", "standing_paid",
@@ -37,10 +37,11 @@ def repayments_by_ref(session: Session, refs: Iterable[str]
                       ) -> dict[str, tuple[int, date, int, str]]:
     """The repayments whose ref is one of `refs`: ref → (loan id, paid on, amount in minor
     units, currency)."""
-    return {str(ref): (int(loan_id), day(paid_on), int(minor), str(currency))
-            for ref, loan_id, paid_on, minor, currency in packed_rows(
-                session, "SELECT ref, loan_id, paid_on, amount_minor, currency FROM repayment "
-                "WHERE ref {values}", list(set(refs)), 5)}
+    found, loan_ids, paid_on, minor, currency = packed_columns(
+        session, "SELECT ref, loan_id, paid_on, amount_minor, currency FROM repayment "
+        "WHERE ref {values}", list(set(refs)), 5)
+    return dict(zip(found, zip(loan_ids, dates(paid_on), minor, currency, strict=True),
+                    strict=True))
 
 
 # A loan as a repayment import checks it: id, status, currency, disbursed on, its last
@@ -59,16 +60,15 @@ def loans_by_ref(session: Session, refs: Iterable[str]) -> dict[str, LoanFacts]:
     """The loans whose ref is one of `refs`, each with its schedule facts (`LoanFacts`): one
     query gives a repayment import its loans, their reschedules and half their principal
     room (`room_left`)."""
-    return {str(ref): (int(loan_id), str(status), str(currency),
-                       None if disbursed_on is None else day(disbursed_on), version,
-                       None if moved_on is None else day(moved_on), principal)
-            for ref, loan_id, status, currency, disbursed_on, version, moved_on, principal
-            in packed_rows(session, (
-                "SELECT l.ref, l.id, l.status, l.currency, l.disbursed_on, "
-                "(SELECT MAX(ls.version) FROM loan_schedule ls WHERE ls.loan_id = l.id), "
-                "(SELECT MAX(ls.created_on) FROM loan_schedule ls "
-                "WHERE ls.loan_id = l.id AND ls.version > 1), "
-                f"{_LOAN_PRINCIPAL} FROM loan l WHERE l.ref {{values}}"), list(set(refs)), 8)}
+    found, ids, status, currency, disbursed_on, version, moved_on, principal = packed_columns(
+        session, (
+            "SELECT l.ref, l.id, l.status, l.currency, l.disbursed_on, "
+            "(SELECT MAX(ls.version) FROM loan_schedule ls WHERE ls.loan_id = l.id), "
+            "(SELECT MAX(ls.created_on) FROM loan_schedule ls "
+            "WHERE ls.loan_id = l.id AND ls.version > 1), "
+            f"{_LOAN_PRINCIPAL} FROM loan l WHERE l.ref {{values}}"), list(set(refs)), 8)
+    return dict(zip(found, zip(ids, status, currency, dates(disbursed_on), version,
+                               dates(moved_on), principal, strict=True), strict=True))
 
 
 def principal_room(session: Session, loan_ids: Iterable[int]) -> dict[int, int]:
@@ -118,8 +118,11 @@ def standing_paid_by_ref(session: Session, refs: list[str]) -> dict[int, tuple[i
 
 
 # Per loan: the sum in the loan's currency, and how many repayments are in another.
-_SAME_FOREIGN = ("SUM(CASE WHEN rp.currency = l.currency THEN rp.amount_minor END), "
-                 "SUM(CASE WHEN rp.currency != l.currency THEN 1 ELSE 0 END)")
+# Both are whole numbers on either database (PostgreSQL's SUM of a bigint is a numeric),
+# zero where there are none, so the rows go straight into dictionaries.
+_SAME_FOREIGN = ("CAST(COALESCE(SUM(CASE WHEN rp.currency = l.currency THEN rp.amount_minor "
+                 "END), 0) AS BIGINT), "
+                 "CAST(SUM(CASE WHEN rp.currency != l.currency THEN 1 ELSE 0 END) AS BIGINT)")
 
 
 def standing_paid_sql(key: str, dialect: str = "sqlite") -> str:
@@ -160,16 +163,16 @@ def _standing(session: Session, key: str, values: list[Any]) -> dict[int, tuple[
     # Both halves on the transaction's one snapshot; a loan left with nothing has no
     # standing repayment (every one counted is above zero) and is left out, as before.
     dialect = session.get_bind().dialect.name
-    paid = {int(loan_id): (int(same or 0), int(foreign or 0)) for loan_id, same, foreign
-            in packed_rows(session, standing_paid_sql(key, dialect), values, 3)}
-    for loan_id, same, foreign in packed_rows(session, reversed_paid_sql(key, dialect),
-                                              values, 3):
-        was_same, was_foreign = paid[int(loan_id)]
-        left = (was_same - int(same or 0), was_foreign - int(foreign or 0))
+    ids, same, foreign = packed_columns(session, standing_paid_sql(key, dialect), values, 3)
+    paid = dict(zip(ids, zip(same, foreign, strict=True), strict=True))
+    for loan_id, less_same, less_foreign in zip(*packed_columns(
+            session, reversed_paid_sql(key, dialect), values, 3), strict=True):
+        was_same, was_foreign = paid[loan_id]
+        left = (was_same - less_same, was_foreign - less_foreign)
         if left == (0, 0):
-            del paid[int(loan_id)]
+            del paid[loan_id]
         else:
-            paid[int(loan_id)] = left
+            paid[loan_id] = left
     return paid
 
 
