@@ -1,9 +1,11 @@
 """A failure inside a handler, an action or a worker becomes an error dialog and the app keeps
-answering keys; the traceback goes to the error log beside the ledger. Failures that leave the
-app unable to draw still end it, as Textual does."""
+answering keys; the traceback goes to the error log beside the ledger. A refusal, or a ledger
+another program is writing to, is said in its own words and not logged. Failures that leave
+the app unable to draw still end it, as Textual does."""
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import ClassVar
 
@@ -13,9 +15,20 @@ from textual import on, work
 from textual.app import ComposeResult, ScreenStackError
 from textual.binding import Binding, BindingType
 from textual.message import Message
+from textual.pilot import Pilot
 from textual.widgets import Static
 
-from tests.test_tui_world import app_on, scalar, screen_text, settle, small_ledger, sync
+from ledger.db import make_engine
+from tests.test_tui_world import (
+    app_on,
+    scalar,
+    screen_text,
+    settle,
+    small_ledger,
+    sync,
+    type_text,
+    until,
+)
 from tui.dialogs import ErrorDialog
 from tui.dialogs.failure import LOG_NAME, failure_log_path
 from tui.screens.base import PageScreen
@@ -154,6 +167,55 @@ async def test_a_refusal_is_shown_in_its_own_words_and_not_logged(sqlite_url: st
             assert "already waits for approval" in app.screen.message
             assert "Something went wrong" not in screen_text(app)
         assert scalar(engine, "select count(*) from pending_approval") == 1
+        assert not failure_log_path(engine.url).exists()
+
+
+async def _record_repayment(pilot: Pilot[None], amount: str) -> None:
+    await pilot.press("r")
+    await settle(pilot)
+    await pilot.press("end", "ctrl+u")
+    await type_text(pilot, amount)
+    await pilot.press("enter", "enter")
+    await settle(pilot)
+    await pilot.press("y")
+
+
+@sync
+async def test_a_busy_ledger_is_said_plainly_and_nothing_is_half_saved(sqlite_url: str) -> None:
+    # Another program holds the write lock (a month's import, say) for longer than the app
+    # waits: the officer is told so, nothing is saved or logged, and once the lock is free the
+    # same repayment goes through.
+    with small_ledger(sqlite_url) as (engine, world):
+        with sa.orm.Session(engine) as session:
+            world.session = session
+            loan = world.loan(world.families[0], 200_000)
+        impatient = make_engine(sqlite_url, busy_timeout_ms=200)
+        holder = sqlite3.connect(str(engine.url.database), isolation_level=None)
+        try:
+            app = app_on(impatient)
+            async with app.run_test(size=(80, 24)) as pilot:
+                await settle(pilot)
+                app.open_loan(loan)
+                await settle(pilot)
+                holder.execute("BEGIN IMMEDIATE")
+                await _record_repayment(pilot, "21,100")
+                # Not `settle`: it would wait for the saving worker and raise its failure.
+                await until(pilot, lambda: isinstance(app.screen, ErrorDialog))
+                assert isinstance(app.screen, ErrorDialog)
+                assert app.screen.title_text == "The ledger is busy"
+                assert "Nothing was saved" in app.screen.message
+                assert "Something went wrong" not in screen_text(app)
+                holder.execute("ROLLBACK")
+                await pilot.press("escape")
+                await settle(pilot)
+                assert isinstance(app.screen, LoanScreen)
+                await _record_repayment(pilot, "21,100")
+                await settle(pilot)
+                assert "Recorded 21,100" in screen_text(app)
+        finally:
+            holder.close()
+            impatient.dispose()
+        assert scalar(engine, "select count(*) from repayment") == 1
         assert not failure_log_path(engine.url).exists()
 
 

@@ -26,12 +26,17 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.worker import Worker, WorkerFailed, WorkerState
 
-from ledger.actor import Actor, PermissionDenied
+from ledger.actor import Actor
 from ledger.db import read_only
 from ledger.db.interrupt import Reads
-from ledger.services.errors import ServiceError
 from tui.dialogs import ConfirmDialog, ErrorDialog
-from tui.dialogs.failure import failure_dialog, failure_log_path, is_fatal, write_failure_log
+from tui.dialogs.failure import (
+    failure_dialog,
+    failure_log_path,
+    is_expected,
+    is_fatal,
+    write_failure_log,
+)
 from tui.stylesheet import ParsedOnce
 
 if TYPE_CHECKING:  # the ORM loads when first used, after the first paint
@@ -189,10 +194,10 @@ class FsfApp(App[None]):
     # --- failures ------------------------------------------------------------------------
 
     def report_failure(self, error: BaseException, *, where: str = "") -> None:
-        """Show a failure as a dialog: a service's refusal with its own title and message; any
-        other error with its traceback appended to the error log first."""
+        """Show a failure as a dialog: a refusal or a busy ledger in its own words (see
+        `is_expected`); any other error with its traceback appended to the error log first."""
         log = None
-        if not isinstance(error, ServiceError | PermissionDenied) and self.ledger.error_log:
+        if not is_expected(error) and self.ledger.error_log:
             log = write_failure_log(self.ledger.error_log, error, where=where)
         dialog = failure_dialog(error, log)
         shown = self.screen

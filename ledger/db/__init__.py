@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ledger.db.engine import (
     DATABASE_URL_ENV,
     default_ledger_path,
+    is_busy,
     is_postgresql,
     is_sqlite,
     make_engine,
@@ -34,6 +35,7 @@ __all__ = [
     "current_revision",
     "default_ledger_path",
     "head_revision",
+    "is_busy",
     "is_postgresql",
     "is_sqlite",
     "make_engine",

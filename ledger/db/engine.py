@@ -28,6 +28,7 @@ __all__ = [
     "DATABASE_URL_ENV",
     "default_ledger_path",
     "in_background",
+    "is_busy",
     "is_postgresql",
     "is_sqlite",
     "make_engine",
@@ -70,6 +71,15 @@ def resolve_url(db: str | os.PathLike[str] | None) -> str:
 def is_sqlite(bind: sa.Engine | sa.Connection) -> bool:
     """True when the engine or connection talks to SQLite."""
     return bind.dialect.name == "sqlite"
+
+
+def is_busy(exc: BaseException) -> bool:
+    """Whether a database error means another program held SQLite's write lock for longer
+    than this one waits (`BUSY_TIMEOUT_MS`): nothing was written, and trying again later is
+    the answer, not a fault to report."""
+    text = str(getattr(exc, "orig", exc)).lower()
+    return isinstance(exc, sa.exc.OperationalError) and (
+        "database is locked" in text or "database is busy" in text)
 
 
 def is_postgresql(bind: sa.Engine | sa.Connection) -> bool:

@@ -15,7 +15,14 @@ import sqlalchemy as sa
 import typer
 
 from ledger.actor import Actor, PermissionDenied
-from ledger.db import current_revision, head_revision, make_engine, read_only, resolve_url
+from ledger.db import (
+    current_revision,
+    head_revision,
+    is_busy,
+    make_engine,
+    read_only,
+    resolve_url,
+)
 from ledger.db.interrupt import Reads, ReadsStopped, stopped_on_ctrl_c
 from ledger.services.errors import ServiceError
 from tui.commands.errors import CliError, fail
@@ -129,13 +136,6 @@ def ledger_session(cli: Cli, command: str, *, reading: bool = False) -> Iterator
         fail(command, CliError("busy", BUSY_MESSAGE, status=EXIT_BUSY))
     finally:
         engine.dispose()
-
-
-def is_busy(exc: BaseException) -> bool:
-    """Whether a database error means another program holds SQLite's write lock."""
-    text = str(getattr(exc, "orig", exc)).lower()
-    return isinstance(exc, sa.exc.OperationalError) and (
-        "database is locked" in text or "database is busy" in text)
 
 
 def refuse(command: str, exc: PermissionDenied) -> NoReturn:

@@ -1,9 +1,11 @@
 """What a person is shown when something fails, and where the details are kept for support.
 
 A service's refusal (a `ServiceError` or `PermissionDenied`) is expected: its own title and
-message are shown and nothing is logged. Anything else is a fault in the program: its traceback
-is appended to an error log (beside a SQLite ledger, else in the user's log folder) and the
-dialog says where, so a person can send that file to whoever supports them.
+message are shown and nothing is logged. So is a busy ledger: another program (an import of a
+whole month, a backup, another officer's app) held SQLite's write lock for longer than this one
+waits, and nothing was saved. Anything else is a fault in the program: its traceback is
+appended to an error log (beside a SQLite ledger, else in the user's log folder) and the dialog
+says where, so a person can send that file to whoever supports them.
 """
 
 from __future__ import annotations
@@ -17,16 +19,29 @@ from platformdirs import user_log_path
 from textual.app import ScreenError
 
 from ledger.actor import PermissionDenied
+from ledger.db import is_busy
 from ledger.services.errors import ServiceError
 from tui.dialogs.error import ErrorDialog
 
-__all__ = ["LOG_NAME", "failure_dialog", "failure_log_path", "is_fatal", "write_failure_log"]
+__all__ = ["BUSY_MESSAGE", "LOG_NAME", "failure_dialog", "failure_log_path", "is_expected",
+           "is_fatal", "write_failure_log"]
 
 LOG_NAME = "fsf-errors.log"
 APP_NAME = "fsf-ledger"
 # Failures after which the app cannot be trusted to draw a dialog: Textual's own way of ending
 # (a traceback on exit) is kept for these.
 _FATAL: tuple[type[BaseException], ...] = (MemoryError, SystemError, ScreenError)
+
+
+BUSY_MESSAGE = ("Another program is writing to the ledger (an import, a backup, or someone "
+                "else's app) and kept it longer than this app waits. Nothing was saved: try "
+                "again in a moment.")
+
+
+def is_expected(error: BaseException) -> bool:
+    """Whether the failure is one a person can act on (a refusal, a busy ledger), shown in its
+    own words, rather than a fault whose traceback support needs."""
+    return isinstance(error, ServiceError | PermissionDenied) or is_busy(error)
 
 
 def is_fatal(error: BaseException) -> bool:
@@ -63,6 +78,8 @@ def failure_dialog(error: BaseException, log: Path | None) -> ErrorDialog:
         return ErrorDialog(error.title, error.message)
     if isinstance(error, PermissionDenied):
         return ErrorDialog("Not allowed", str(error))
+    if is_busy(error):
+        return ErrorDialog("The ledger is busy", BUSY_MESSAGE)
     kept = (f"The details were written to {log} for support." if log is not None
             else "The details could not be written to the error log.")
     return ErrorDialog("Something went wrong",
