@@ -2,9 +2,9 @@
 constant-memory, on the same journal-like rows (8 typed columns: sequence, date, kind, memo
 in Khmer, account, debit and credit in riel with a number format, hash).
 
-    .venv/bin/python bench/export_writers.py [--rows 200000] [--repeat 3]
+    .venv/bin/python -m bench.export_writers [--rows 200000] [--repeat 3]
 
-Each run writes in a fresh process, so the peak resident memory (`ru_maxrss`) is its own;
+Each run writes in a fresh process, so the peak resident memory (`peak_mb`) is its own;
 the median rows per second of `--repeat` runs is printed per writer.
 """
 
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
-import resource
 import statistics
 import sys
 import tempfile
@@ -20,6 +19,8 @@ import time
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
+
+from bench.timing import peak_mb
 
 RIEL = '#,##0 "៛"'
 HEADERS = ["Seq", "Date", "Kind", "Memo", "Account", "Debit", "Credit", "Hash"]
@@ -96,7 +97,7 @@ def _one(name: str, n: int, queue: multiprocessing.Queue[tuple[float, int, int]]
         WRITERS[name](path, n)
         elapsed = time.perf_counter() - start
         size = path.stat().st_size
-    queue.put((elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, size))
+    queue.put((elapsed, round(peak_mb() * 1024), size))
 
 
 def measure(name: str, n: int) -> tuple[float, int, int]:

@@ -28,11 +28,11 @@ from unittest.mock import patch
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bench.timing import Row, interleaved_medians, median_seconds
+from bench.timing import Row, interleaved_medians, median_seconds, peak_mb
 from ledger.actor import SYSTEM
 from ledger.db.tables import core_table
 
-__all__ = ["BARE_SAMPLE", "import_rows", "peak_mb", "run", "write_repayments_workbook"]
+__all__ = ["BARE_SAMPLE", "import_rows", "run", "write_repayments_workbook"]
 
 IMPORT_SHEET = "repayments"
 HEADERS = ("payment_ref", "loan_ref", "paid_on", "amount", "currency", "received_by", "note")
@@ -130,24 +130,6 @@ def _import_rows(session: Session, as_of: date, runs: int, folder: Path) -> list
 
 
 # --- export, each in its own process ---------------------------------------------------------
-
-def peak_mb() -> float:
-    """This process's own peak resident memory in MB. Linux's `ru_maxrss` of a process
-    started by `subprocess` counts the peak of the process that started it (the mappings it
-    had when the child began), so a suite grown to 311 MB reported its export children at 311
-    MB when each peaked at 95: the kernel's high-water mark of this process's own memory
-    (`VmHWM`) is read instead where there is one."""
-    try:
-        with open("/proc/self/status", encoding="ascii") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
 
 def _child_export(url: str, as_of: date, path: Path, places: tuple[str, ...] = ()
                   ) -> dict[str, Any]:

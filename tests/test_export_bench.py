@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from bench.__main__ import main
-from bench.spreadsheets import _main, peak_mb
+from bench.spreadsheets import _main
+from bench.timing import peak_mb
 
 
 def test_the_export_part_runs_alone(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -33,7 +34,7 @@ def test_a_child_reports_its_own_peak_not_its_parents() -> None:
     grown[::4096] = b"\x01" * len(grown[::4096])  # touched, so resident
     assert peak_mb() >= 300
     child = subprocess.run(
-        [sys.executable, "-c", "import json; from bench.spreadsheets import peak_mb; "
+        [sys.executable, "-c", "import json; from bench.timing import peak_mb; "
                                "print(json.dumps(peak_mb()))"],
         capture_output=True, text=True, check=True)
     assert json.loads(child.stdout) < 150
