@@ -103,9 +103,7 @@ def packed_columns(session: Session, sql: str, values: Sequence[Any], width: int
     dictionaries with `zip`, in C, instead of a Python step per row."""
     connection = session.connection()
     if connection.dialect.name != "sqlite" or not values:
-        rows = list(driver_rows(session, sql, values))
-        return [list(column) for column in zip(*rows, strict=True)] if rows else [
-            [] for _ in range(width)]
+        return _turned(driver_rows(session, sql, values), width)
     names = ", ".join(f"c{i}" for i in range(width))
     arrays = ", ".join(f"json_group_array(c{i})" for i in range(width))
     packed = f"WITH q({names}) AS ({sql}) SELECT {arrays} FROM q"
@@ -115,9 +113,16 @@ def packed_columns(session: Session, sql: str, values: Sequence[Any], width: int
     except sqlite3.OperationalError as exc:  # a SQLite built without its JSON functions
         if "json_" not in str(exc):
             raise
-        rows = list(driver_rows(session, sql, values))
-        return [list(column) for column in zip(*rows, strict=True)] if rows else out
+        return _turned(driver_rows(session, sql, values), width)
     for chunk in texts:
         for column, text in zip(out, chunk, strict=True):
             column.extend(json.loads(text))
     return out
+
+
+def _turned(rows: Iterator[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    """Rows of `width` values as `width` column lists, turned about in C (`zip`)."""
+    got = list(rows)
+    if not got:
+        return [[] for _ in range(width)]
+    return [list(column) for column in zip(*got, strict=True)]
